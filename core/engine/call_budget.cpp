@@ -1,0 +1,90 @@
+#include "core/engine/call_budget.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/model/error.hpp"
+
+namespace replicator::engine {
+
+namespace asio = boost::asio;
+
+struct CallBudget::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer timer;
+  bool granted = false;
+};
+
+CallBudget::Permit& CallBudget::Permit::operator=(Permit&& o) noexcept {
+  if (this != &o) {
+    release();
+    owner_ = o.owner_;
+    o.owner_ = nullptr;
+  }
+  return *this;
+}
+
+void CallBudget::Permit::release() noexcept {
+  if (owner_) {
+    owner_->release_slot();
+    owner_ = nullptr;
+  }
+}
+
+CallBudget::CallBudget(asio::any_io_executor executor, int calls_per_window, int max_concurrent,
+                       std::chrono::milliseconds window)
+    : executor_(std::move(executor)),
+      calls_per_window_(calls_per_window),
+      max_concurrent_(max_concurrent < 1 ? 1 : max_concurrent),
+      window_(window) {}
+
+CallBudget::~CallBudget() {
+  for (auto& w : waiters_) w->timer.cancel();
+}
+
+void CallBudget::release_slot() noexcept {
+  // Hand the slot directly to the first waiter so that nobody can overtake it.
+  while (!waiters_.empty()) {
+    auto w = waiters_.front();
+    waiters_.pop_front();
+    w->granted = true;
+    w->timer.cancel();
+    return;
+  }
+  --in_flight_;
+}
+
+asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
+  if (in_flight_ < max_concurrent_ && waiters_.empty()) {
+    ++in_flight_;
+  } else {
+    auto w = std::make_shared<Waiter>(executor_);
+    waiters_.push_back(w);
+    co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!w->granted) {
+      // Woken without a slot (shutdown): leave the queue and give up.
+      std::erase(waiters_, w);
+      model::fail(model::ErrorKind::kCancelled, "call budget closed while waiting for a slot");
+    }
+    // The releasing side kept in_flight_ unchanged: the slot moved to us.
+  }
+  Permit permit(this);
+  if (calls_per_window_ > 0) {
+    using clock = std::chrono::steady_clock;
+    for (;;) {
+      auto now = clock::now();
+      while (!admissions_.empty() && admissions_.front() + window_ <= now) admissions_.pop_front();
+      if (static_cast<int>(admissions_.size()) < calls_per_window_) break;
+      auto until = admissions_.front() + window_;
+      asio::steady_timer t(executor_, until);
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      throttled_seconds_ += std::chrono::duration<double>(clock::now() - now).count();
+    }
+    admissions_.push_back(clock::now());
+  }
+  ++admitted_;
+  co_return permit;
+}
+
+}  // namespace replicator::engine

@@ -1,0 +1,134 @@
+// The engine's ports: what replication needs from a source (Actito), a sink (PostgreSQL) and
+// time. Adapters implement them; the engine never knows which.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "core/model/catalog.hpp"
+#include "core/model/value.hpp"
+
+namespace replicator::engine {
+
+using model::Row;
+using model::Timestamp;
+using model::Value;
+
+// ---- source -------------------------------------------------------------------------------------
+
+struct Constraint {
+  std::string field;  // logical field name
+  model::FilterOp op;
+  std::vector<Value> values;  // one value, several for kIn
+};
+
+struct SortKey {
+  std::string field;  // logical field name
+  bool descending = false;
+};
+
+// One list request in the engine's terms; the source renders it for its wire (RSQL for Actito).
+struct ListQuery {
+  std::vector<Constraint> constraints;
+  std::vector<SortKey> sort;
+  std::int64_t page = 0;
+  int size = 0;
+};
+
+struct PageResult {
+  std::vector<Row> rows;  // values in the order of the stream's field list
+  std::int64_t total_elements = 0;
+  bool has_next = false;
+  Timestamp server_date;  // the server clock when the page was computed (HTTP Date)
+};
+
+// Everything the engine knows about one stream.
+struct StreamSpec {
+  std::string job;
+  std::string stream;  // the object's logical name
+  model::ObjectDescriptor object;
+  std::vector<model::FieldDescriptor> fields;  // the row layout: selected fields, key first
+  std::vector<std::size_t> key_index;          // positions of the key fields in `fields`
+  std::optional<std::size_t> cursor_index;     // position of the cursor field, if incremental
+  model::ReplicationMode mode = model::ReplicationMode::kFullRefresh;
+  std::vector<Constraint> pushed_filters;  // the native part of the stream's `where`
+  std::chrono::milliseconds lookback{0};
+  int page_size = 0;  // effective page size (<= object max)
+};
+
+// Reads pages of one object. Implementations are bound to one connection and are used from the
+// connection's executor only.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual boost::asio::awaitable<PageResult> list(const StreamSpec& spec, ListQuery query) = 0;
+};
+
+// ---- state and sink -----------------------------------------------------------------------------
+
+// Progress inside a timestamp plateau larger than a page (contract 3.10): pages of `c == W`
+// already committed, and the plateau's size when they were read.
+struct PlateauProgress {
+  std::int64_t offset = 0;
+  std::int64_t total = 0;
+};
+
+// The replication state of one (job, stream). It is committed in the same transaction as the
+// rows it covers.
+struct StreamState {
+  std::string cursor_field;               // logical name; empty for full refresh
+  std::optional<Timestamp> watermark;     // every row with cursor < watermark is replicated
+  bool watermark_exclusive = false;       // every row with cursor == watermark is too
+  std::vector<Row> keys_at_watermark;     // keys already written whose cursor == watermark
+  std::optional<PlateauProgress> plateau; // set while a plateau at `watermark` is being read
+  std::int64_t rows_total = 0;            // rows written by this stream since its first sync
+  std::optional<Timestamp> last_success;  // end of the last successful cycle
+  std::string last_error;                 // empty after a success
+};
+
+struct CommitResult {
+  std::int64_t rows_written = 0;  // rows inserted or changed (unchanged rows are not rewritten)
+};
+
+// Writes streams to one destination. Blocking; every call runs on the sink's own thread and an
+// instance is used by one thread at a time.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Creates the schema, the table and its columns (adds missing columns). Idempotent.
+  virtual void prepare(const StreamSpec& spec) = 0;
+  // The committed state, or a default state when the stream never ran.
+  virtual StreamState load_state(const std::string& job, const std::string& stream) = 0;
+  // Upserts `rows` (only rows that differ are rewritten) and stores `state`, in ONE transaction.
+  virtual CommitResult commit(const StreamSpec& spec, std::span<const Row> rows,
+                              const StreamState& state) = 0;
+  // Records a failed cycle (last_error) without touching the watermark.
+  virtual void record_failure(const std::string& job, const std::string& stream,
+                              const std::string& error) = 0;
+  // Forgets the watermark: the next cycle re-reads from the start. Rows stay.
+  virtual void reset_state(const std::string& job, const std::string& stream) = 0;
+  // All states of a job (for `state`); every job when `job` is empty.
+  struct NamedState {
+    std::string job;
+    std::string stream;
+    StreamState state;
+  };
+  virtual std::vector<NamedState> list_states(const std::string& job) = 0;
+};
+
+// ---- time ---------------------------------------------------------------------------------------
+
+// Injected time (house style rule 19): core code never reads the system clock directly.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Timestamp now() const = 0;
+};
+
+}  // namespace replicator::engine
