@@ -1,0 +1,48 @@
+// What every job and stream is doing, for /status, /metrics (lag), `once` summaries and logs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/value.hpp"
+
+namespace replicator::engine {
+
+struct StreamStatus {
+  std::string job;
+  std::string stream;
+  std::string mode;               // incremental | append | full
+  std::string state = "idle";     // idle | running | failed | stopped
+  std::optional<model::Timestamp> last_run_started;
+  std::optional<model::Timestamp> last_run_finished;
+  std::optional<model::Timestamp> last_success;
+  std::optional<model::Timestamp> watermark;
+  std::optional<model::Timestamp> next_run;
+  std::string last_error;
+  std::int64_t rows_total = 0;       // rows written since the first sync (from the state table)
+  std::int64_t last_rows_written = 0;
+  std::int64_t last_rows_read = 0;
+  std::int64_t last_api_calls = 0;
+  double last_duration_seconds = 0;
+  std::int64_t progress_rows = 0;    // while running
+  std::int64_t progress_total = -1;
+};
+
+// Thread-safety: every method locks; readers get copies. Owned by the application.
+class StatusBoard {
+ public:
+  void update(const std::string& job, const std::string& stream, const std::function<void(StreamStatus&)>& fn);
+  std::vector<StreamStatus> snapshot() const;
+  void clear();
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, StreamStatus> streams_;
+};
+
+}  // namespace replicator::engine

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The demo: installs what is missing, builds, starts a throwaway PostgreSQL and the Actito
+# simulator with generated data, runs the daemon for a few cycles while the simulator keeps
+# changing data, then shows the replicated tables, the watermarks, a few rows and the metrics,
+# and stops everything it started.
+#   DEMO_PROFILES=20000 DEMO_RECORDS=5000 DEMO_SECONDS=25 scripts/demo.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+profiles=${DEMO_PROFILES:-20000}
+records=${DEMO_RECORDS:-5000}
+seconds=${DEMO_SECONDS:-25}
+
+bash scripts/bootstrap.sh
+REPLICATOR_TARGETS="actito-replicator actito-sim" scripts/build.sh build -DREPLICATOR_WERROR=ON
+bin=build/daemon/actito-replicator
+sim=build/tests/actito_sim/actito-sim
+
+work=$(mktemp -d /tmp/actito-demo.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  bash "$root/scripts/pg-temp.sh" stop "$work/pg" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  for p in $(seq "$1" $(($1 + 200))); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port near $1" >&2; exit 1
+}
+
+echo "== PostgreSQL (throwaway cluster in $work/pg)"
+bash scripts/pg-temp.sh start "$work/pg" >/dev/null
+PG_DSN=$(cat "$work/pg/dsn")
+export PG_DSN
+psql_() { psql "$PG_DSN" -X -v ON_ERROR_STOP=1 "$@"; }
+
+echo "== actito-sim: $profiles profiles, $records custom records, mutating every 2 s"
+sim_port=$(free_port 18089)
+"$sim" --port "$sim_port" --profiles "$profiles" --custom-records "$records" --seed 7 \
+  --mutate-every 2s --mutate-updates 100 --mutate-creates 20 --mutate-deletes 2 \
+  >"$work/sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$work/sim.log" && break; sleep 0.1; done
+head -n 1 "$work/sim.log"
+
+admin_port=$(free_port 19464)
+export ACTITO_API_KEY=sim-api-key
+cat >"$work/replicator.yaml" <<YAML
+server:
+  listen: 127.0.0.1:$admin_port
+log:
+  level: info
+  format: text
+connections:
+  sim:
+    base_url: http://127.0.0.1:$sim_port
+    entity: acme
+    api_key: \${ACTITO_API_KEY}
+    calls_per_minute: 6000
+destinations:
+  warehouse:
+    dsn: \${PG_DSN}
+    schema: actito
+jobs:
+  - name: crm
+    connection: sim
+    destination: warehouse
+    schedule: { every: 5s }
+    lookback: 0s
+    streams:
+      - object: Customers
+      - object: Orders
+YAML
+
+echo "== actito-replicator check"
+"$bin" check -c "$work/replicator.yaml"
+
+echo "== actito-replicator run (for $seconds s, a cycle every 5 s)"
+"$bin" run -c "$work/replicator.yaml" --log-format text 2>"$work/daemon.log" &
+daemon=$!
+pids+=($daemon)
+sleep "$seconds"
+curl -fsS "http://127.0.0.1:$admin_port/metrics" >"$work/metrics.txt"
+curl -fsS "http://127.0.0.1:$admin_port/status" >"$work/status.json"
+kill -TERM "$daemon"
+wait "$daemon" || true
+grep -E "cycle done|failed|stopped" "$work/daemon.log" | tail -n 8
+
+echo
+echo "== replicated tables (schema actito) vs. the simulator"
+for t in Customers Orders; do
+  tbl=$(echo "$t" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr 'A-Z' 'a-z')
+  n=$(psql_ -tAc "select count(*) from actito.\"$tbl\"")
+  s=$(curl -fsS "http://127.0.0.1:$sim_port/_sim/tables/$t/count" || echo "?")
+  printf '  %-12s rows in PostgreSQL: %-8s rows in the simulator now: %s\n' "$tbl" "$n" "$s"
+done
+
+echo
+echo "== watermarks (actito-replicator state)"
+"$bin" state -c "$work/replicator.yaml" --log-format text
+
+echo
+echo "== a few rows of actito.customers"
+psql_ -c 'select id, email_address, first_name, updated_at, _synced_at from actito.customers order by updated_at desc limit 5'
+
+echo
+echo "== metrics that matter (/metrics)"
+grep -E '^actito_replicator_(rows_total|cycles_total|watermark_timestamp_seconds|lag_seconds|api_requests_total|up)' \
+  "$work/metrics.txt" | head -n 20
+echo
+echo "Demo finished; everything it started is stopped and $work is removed."
