@@ -1,0 +1,111 @@
+#include "tests/actito_sim/dataset.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace replicator::actito_sim {
+
+Dataset::Dataset(const Catalog& catalog, DataOptions options)
+    : anchor_ms_(options.history.anchor_ms != 0 ? options.history.anchor_ms : system_now_ms()) {
+  options.history.anchor_ms = anchor_ms_;
+  const auto& profile_template = catalog.dynamic("<ProfileTable>");
+  const auto& custom_template = catalog.dynamic("<CustomTable>");
+  std::int64_t numeric_id = 16;
+  try {
+    numeric_id = std::stoll(options.profile_table_id);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(
+        fmt::format("profile table id '{}' must be digits", options.profile_table_id));
+  }
+  for (std::size_t i = 0; i < options.profile_tables; ++i) {
+    TableOptions t;
+    t.id = std::to_string(numeric_id + static_cast<std::int64_t>(i));
+    t.name = i == 0 ? options.profile_table_name : fmt::format("{}{}", options.profile_table_name, i + 1);
+    t.rows = options.profiles;
+    t.seed = options.seed + i;
+    t.history = options.history;
+    t.style = options.style;
+    profile_tables_.push_back(std::make_unique<ProfileTable>(profile_template, std::move(t)));
+  }
+  for (std::size_t i = 0; i < options.custom_tables; ++i) {
+    TableOptions t;
+    t.name = i == 0 ? options.custom_table_name : fmt::format("{}{}", options.custom_table_name, i + 1);
+    t.rows = options.custom_records;
+    t.seed = options.seed + 1000 + i;
+    t.history = options.history;
+    t.style = options.style;
+    const std::string reference = profile_tables_.empty() ? std::string() : profile_tables_.front()->table_id();
+    const auto profile_count = static_cast<std::int64_t>(profile_tables_.empty() ? 0 : options.profiles);
+    custom_tables_.push_back(
+        std::make_unique<CustomTable>(custom_template, std::move(t), reference, profile_count));
+  }
+  std::vector<boost::json::object> profile_rows, custom_rows;
+  for (const auto& t : profile_tables_) profile_rows.push_back(t->structure());
+  for (const auto& t : custom_tables_) custom_rows.push_back(t->structure());
+  profile_structures_ = std::make_unique<GenericCollection>(catalog.object("ProfileTables"),
+                                                            std::move(profile_rows), options.style);
+  custom_structures_ = std::make_unique<GenericCollection>(catalog.object("CustomTables"),
+                                                           std::move(custom_rows), options.style);
+  std::int64_t latest = anchor_ms_;
+  for (const auto& t : profile_tables_) latest = std::max(latest, t->max_moment());
+  for (const auto& t : custom_tables_) latest = std::max(latest, t->max_moment());
+  clock_.advance_to(latest);
+}
+
+ProfileTable* Dataset::profile_table(std::string_view id) const noexcept {
+  for (const auto& t : profile_tables_) {
+    if (t->table_id() == id) return t.get();
+  }
+  return nullptr;
+}
+
+CustomTable* Dataset::custom_table(std::string_view id) const noexcept {
+  for (const auto& t : custom_tables_) {
+    if (t->table_id() == id) return t.get();
+  }
+  return nullptr;
+}
+
+RecordTable* Dataset::table(std::string_view name) const noexcept {
+  for (const auto& t : profile_tables_) {
+    if (t->table_name() == name) return t.get();
+  }
+  for (const auto& t : custom_tables_) {
+    if (t->table_name() == name) return t.get();
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Dataset::table_names() const {
+  std::vector<std::string> names;
+  for (const auto& t : profile_tables_) names.push_back(t->table_name());
+  for (const auto& t : custom_tables_) names.push_back(t->table_name());
+  return names;
+}
+
+MutationResult Dataset::mutate(const MutationSpec& spec) {
+  RecordTable* target = table(spec.table);
+  if (target == nullptr) {
+    throw std::invalid_argument(fmt::format("unknown table '{}' (tables: {})", spec.table,
+                                            fmt::join(table_names(), ", ")));
+  }
+  std::vector<std::int64_t> refs;
+  if (auto* custom = dynamic_cast<CustomTable*>(target); custom != nullptr && spec.creates > 0) {
+    if (ProfileTable* profiles = profile_table(custom->referenced_table_id())) {
+      refs = profiles->random_ids(static_cast<std::size_t>(spec.creates));
+    }
+  }
+  MutationResult result = target->mutate(spec, clock_, refs);
+  if (dynamic_cast<ProfileTable*>(target) != nullptr && !result.deleted.empty()) {
+    for (const auto& custom : custom_tables_) {
+      if (custom->referenced_table_id() == target->table_id()) {
+        result.cascaded += custom->delete_by_ref(result.deleted);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace replicator::actito_sim

@@ -1,0 +1,39 @@
+// A collection of JSON rows with generic filtering, sorting and projection driven by the catalog:
+// serves the structure lists (ProfileTables, CustomTables) and suits any small static object.
+#pragma once
+
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "tests/actito_sim/collection.hpp"
+#include "tests/actito_sim/timestamp.hpp"
+
+namespace replicator::actito_sim {
+
+// Rows are kept in wire shape, except that TIMESTAMP fields may hold epoch milliseconds (an
+// integer), rendered at output time in the configured timestamp style. Thread-safe: lists share a
+// lock, replace_rows takes it exclusively.
+class GenericCollection final : public Collection {
+ public:
+  GenericCollection(ObjectSpec spec, std::vector<boost::json::object> rows, TimestampStyle style);
+
+  const ObjectSpec& spec() const noexcept override { return spec_; }
+  std::int64_t list_page(const ListRequest& request, std::string& out) const override;
+  void get_one(std::string_view key, std::string& out) const override;
+
+  void replace_rows(std::vector<boost::json::object> rows);
+  std::size_t size() const;
+
+ private:
+  std::string render(const boost::json::object& row, const ListRequest* projection) const;
+
+  ObjectSpec spec_;
+  TimestampStyle style_;
+  mutable std::shared_mutex mutex_;  // guards rows_
+  std::vector<boost::json::object> rows_;
+};
+
+}  // namespace replicator::actito_sim

@@ -1,0 +1,486 @@
+#include "tests/actito_sim/record_table.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "tests/actito_sim/api_error.hpp"
+
+namespace replicator::actito_sim {
+namespace {
+
+constexpr std::size_t kMaxIndexKeys = 4;
+constexpr std::size_t kFilterCacheEntries = 16;
+constexpr std::int64_t kMaxKey = std::numeric_limits<std::int64_t>::max();
+
+// Sort keys transformed so that plain ascending order gives the requested order, nulls low when
+// ascending and last when descending (contract A05).
+std::int64_t directed(std::int64_t key, bool descending) noexcept {
+  if (!descending) return key;
+  return key == std::numeric_limits<std::int64_t>::min() ? kMaxKey : -key;
+}
+
+}  // namespace
+
+struct RecordTable::SortIndex {
+  std::uint64_t generation = 0;
+  bool identity = false;  // positions are 0..n-1 (or n-1..0 when reversed)
+  bool reversed = false;
+  std::size_t count = 0;
+  std::vector<std::uint32_t> positions;
+  std::vector<std::int64_t> lead_keys;  // real keys of the leading column (non-identity only)
+
+  std::size_t position(std::size_t i) const noexcept {
+    if (!identity) return positions[i];
+    return reversed ? count - 1 - i : i;
+  }
+};
+
+// The constraints of one request on one column, merged (contract 3.4: constraints are ANDed).
+struct RecordTable::Bounds {
+  bool constrained = false;
+  bool impossible = false;
+  std::int64_t lo = kNullKey;
+  std::int64_t hi = kMaxKey;
+  bool has_in = false;
+  std::vector<std::int64_t> in;  // sorted, unique
+
+  bool matches(std::int64_t key) const noexcept {
+    if (key < lo || key > hi) return false;
+    return !has_in || std::binary_search(in.begin(), in.end(), key);
+  }
+};
+
+std::int64_t MomentClock::now() noexcept {
+  const std::int64_t system = system_now_ms();
+  std::lock_guard lock(mutex_);
+  last_ = std::max(last_, system);
+  return last_;
+}
+
+void MomentClock::advance_to(std::int64_t ms) noexcept {
+  std::lock_guard lock(mutex_);
+  last_ = std::max(last_, ms);
+}
+
+RecordTable::RecordTable(ObjectSpec spec, std::string table_id, std::uint64_t seed,
+                         TimestampStyle style)
+    : spec_(std::move(spec)), table_id_(std::move(table_id)), seed_(seed), style_(style),
+      mutation_rng_(mix64(seed ^ 0x6D757461746564ULL)) {}
+
+RecordTable::~RecordTable() = default;
+
+void RecordTable::set_columns(std::vector<Column> columns) {
+  columns_ = std::move(columns);
+  auto require = [&](const std::string& wire, const char* what) {
+    if (std::none_of(columns_.begin(), columns_.end(),
+                     [&](const Column& c) { return c.wire == wire; })) {
+      throw std::logic_error(fmt::format("table {}: {} '{}' has no column", spec_.name, what, wire));
+    }
+  };
+  for (const auto& wire : spec_.sortable) require(wire, "sortable field");
+  for (const auto& [wire, ops] : spec_.search_selectors) require(wire, "search selector");
+  for (const auto& wire : spec_.key) require(wire, "key field");
+}
+
+void RecordTable::load_rows(std::vector<RecordCore> rows) {
+  std::sort(rows.begin(), rows.end(),
+            [](const RecordCore& a, const RecordCore& b) { return a.id < b.id; });
+  std::unique_lock lock(data_mutex_);
+  rows_ = std::move(rows);
+  next_id_ = rows_.empty() ? 1 : rows_.back().id + 1;
+  ++generation_;
+}
+
+std::int64_t RecordTable::derived_key(std::size_t column, const RecordCore&) const {
+  throw std::logic_error(
+      fmt::format("table {}: column '{}' is derived but has no key", spec_.name, columns_[column].wire));
+}
+
+bool RecordTable::literal_key(std::size_t, const TypedValue& value, std::int64_t& key) const {
+  key = value.integer;
+  return true;
+}
+
+std::int64_t RecordTable::column_key(std::size_t column, const RecordCore& row) const {
+  switch (columns_[column].kind) {
+    case ColumnKind::kId: return row.id;
+    case ColumnKind::kCreated: return row.created_ms;
+    case ColumnKind::kUpdated: return row.updated_ms;
+    case ColumnKind::kDerived: return derived_key(column, row);
+  }
+  return row.id;
+}
+
+std::size_t RecordTable::column_of(std::string_view wire) const {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].wire == wire) return i;
+  }
+  throw std::logic_error(fmt::format("table {}: no column '{}'", spec_.name, wire));
+}
+
+void RecordTable::write_timestamp(JsonWriter& writer, std::int64_t ms) const {
+  std::string text;
+  append_timestamp(text, ms, style_);
+  writer.string(text);
+}
+
+const RecordCore* RecordTable::find_locked(std::int64_t id) const {
+  auto it = std::lower_bound(rows_.begin(), rows_.end(), id,
+                             [](const RecordCore& r, std::int64_t v) { return r.id < v; });
+  return it != rows_.end() && it->id == id ? &*it : nullptr;
+}
+
+std::size_t RecordTable::size() const {
+  std::shared_lock lock(data_mutex_);
+  return rows_.size();
+}
+
+std::uint64_t RecordTable::generation() const {
+  std::shared_lock lock(data_mutex_);
+  return generation_;
+}
+
+std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
+    const std::vector<std::pair<std::size_t, bool>>& order) const {
+  std::string signature;
+  for (const auto& [column, descending] : order) {
+    signature += fmt::format("{}{},", column, descending ? 'd' : 'a');
+  }
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto it = indexes_.find(signature);
+    if (it != indexes_.end() && it->second->generation == generation_) return it->second;
+  }
+  auto index = std::make_shared<SortIndex>();
+  index->generation = generation_;
+  index->count = rows_.size();
+  if (columns_[order.front().first].id_order) {
+    index->identity = true;
+    index->reversed = order.front().second;
+  } else {
+    if (order.size() > kMaxIndexKeys) {
+      throw std::logic_error(fmt::format("table {}: sort needs {} keys, the index supports {}",
+                                         spec_.name, order.size(), kMaxIndexKeys));
+    }
+    struct Entry {
+      std::array<std::int64_t, kMaxIndexKeys> keys;
+      std::uint32_t position;
+    };
+    std::vector<Entry> entries(rows_.size());
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      Entry& e = entries[i];
+      e.keys.fill(0);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        e.keys[k] = directed(column_key(order[k].first, rows_[i]), order[k].second);
+      }
+      e.position = static_cast<std::uint32_t>(i);
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      if (a.keys != b.keys) return a.keys < b.keys;
+      return a.position < b.position;
+    });
+    index->positions.resize(entries.size());
+    index->lead_keys.resize(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      index->positions[i] = entries[i].position;
+      index->lead_keys[i] = column_key(order.front().first, rows_[entries[i].position]);
+    }
+  }
+  std::lock_guard lock(cache_mutex_);
+  indexes_[signature] = index;
+  return index;
+}
+
+std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out) const {
+  std::shared_lock lock(data_mutex_);
+
+  // Merge the constraints per column.
+  std::vector<Bounds> bounds(columns_.size());
+  for (const auto& constraint : request.constraints) {
+    const std::size_t column = column_of(constraint.field->wire);
+    Bounds& b = bounds[column];
+    b.constrained = true;
+    b.lo = std::max(b.lo, kNullKey + 1);  // null never matches a constraint (contract 3.4)
+    if (constraint.op == Op::kIn) {
+      std::vector<std::int64_t> keys;
+      for (const auto& value : constraint.values) {
+        std::int64_t key = 0;
+        if (literal_key(column, value, key)) keys.push_back(key);
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      if (b.has_in) {
+        std::vector<std::int64_t> both;
+        std::set_intersection(b.in.begin(), b.in.end(), keys.begin(), keys.end(),
+                              std::back_inserter(both));
+        keys = std::move(both);
+      }
+      b.has_in = true;
+      b.in = std::move(keys);
+      continue;
+    }
+    std::int64_t key = 0;
+    if (!literal_key(column, constraint.values.front(), key)) {
+      b.impossible = true;
+      continue;
+    }
+    switch (constraint.op) {
+      case Op::kEq: b.lo = std::max(b.lo, key); b.hi = std::min(b.hi, key); break;
+      case Op::kLt:
+        if (key == std::numeric_limits<std::int64_t>::min() + 1) b.impossible = true;
+        else b.hi = std::min(b.hi, key - 1);
+        break;
+      case Op::kLe: b.hi = std::min(b.hi, key); break;
+      case Op::kGt:
+        if (key == kMaxKey) b.impossible = true;
+        else b.lo = std::max(b.lo, key + 1);
+        break;
+      case Op::kGe: b.lo = std::max(b.lo, key); break;
+      case Op::kIn: break;
+    }
+  }
+  bool empty = false;
+  for (auto& b : bounds) {
+    if (!b.constrained) continue;
+    if (b.has_in) {
+      std::erase_if(b.in, [&](std::int64_t k) { return k < b.lo || k > b.hi; });
+      if (b.in.empty()) b.impossible = true;
+    }
+    if (b.impossible || b.lo > b.hi) empty = true;
+  }
+  if (empty) return 0;
+
+  // Effective order: columns pinned by an equality first (they are constant over the result, so
+  // the order is unchanged), then the requested order, cut after the first unique column.
+  std::vector<std::pair<std::size_t, bool>> order;
+  auto add = [&](std::size_t column, bool descending) {
+    for (const auto& o : order) {
+      if (o.first == column) return;
+    }
+    order.emplace_back(column, descending);
+  };
+  for (std::size_t c = 0; c < bounds.size(); ++c) {
+    if (bounds[c].constrained && bounds[c].lo == bounds[c].hi) add(c, false);
+  }
+  for (const auto& key : request.sort) add(column_of(key.wire), key.descending);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (columns_[order[i].first].unique) {
+      order.resize(i + 1);
+      break;
+    }
+  }
+  const auto index = index_for(order);
+  const std::size_t lead = order.front().first;
+  const bool lead_descending = order.front().second;
+  auto lead_key = [&](std::size_t i) {
+    return index->identity ? column_key(lead, rows_[index->position(i)]) : index->lead_keys[i];
+  };
+
+  // Range of the leading column by binary search (keys ascending, or descending with nulls last).
+  std::size_t begin = 0, end = index->count;
+  const Bounds& lead_bounds = bounds[lead];
+  if (lead_bounds.constrained) {
+    auto partition = [&](auto predicate) {
+      std::size_t lo = 0, hi = index->count;
+      while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (predicate(lead_key(mid))) lo = mid + 1; else hi = mid;
+      }
+      return lo;
+    };
+    if (!lead_descending) {
+      begin = partition([&](std::int64_t k) { return k < lead_bounds.lo; });
+      end = partition([&](std::int64_t k) { return k <= lead_bounds.hi; });
+    } else {
+      begin = partition([&](std::int64_t k) { return k > lead_bounds.hi; });
+      end = partition([&](std::int64_t k) { return k >= lead_bounds.lo; });
+    }
+    end = std::max(begin, end);
+  }
+  std::vector<std::size_t> residual;
+  for (std::size_t c = 0; c < bounds.size(); ++c) {
+    if (bounds[c].constrained && (c != lead || bounds[c].has_in)) residual.push_back(c);
+  }
+
+  const std::uint64_t mask = projection_mask(request);
+  JsonWriter writer(out);
+  const std::int64_t offset = request.offset();
+  if (residual.empty()) {
+    const auto total = static_cast<std::int64_t>(end - begin);
+    if (offset < total) {
+      const std::int64_t stop = std::min(total, offset + request.size);
+      for (std::int64_t i = offset; i < stop; ++i) {
+        render(rows_[index->position(begin + static_cast<std::size_t>(i))], mask, writer);
+      }
+    }
+    return total;
+  }
+
+  // Residual constraints: materialise the matching positions once per data generation.
+  std::string signature = fmt::format("g{}|", generation_);
+  for (const auto& [column, descending] : order) signature += fmt::format("{}{},", column, descending);
+  for (std::size_t c : residual) {
+    const Bounds& b = bounds[c];
+    signature += fmt::format("|{}:{}:{}:{}", c, b.lo, b.hi, fmt::join(b.in, "/"));
+  }
+  signature += fmt::format("|{}-{}", begin, end);
+  std::shared_ptr<const std::vector<std::uint32_t>> matches;
+  {
+    std::lock_guard cache_lock(cache_mutex_);
+    for (auto it = filter_cache_.begin(); it != filter_cache_.end(); ++it) {
+      if (it->signature == signature) {
+        matches = it->positions;
+        std::rotate(filter_cache_.begin(), it, it + 1);
+        break;
+      }
+    }
+  }
+  if (!matches) {
+    auto found = std::make_shared<std::vector<std::uint32_t>>();
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::size_t position = index->position(i);
+      const RecordCore& row = rows_[position];
+      if (std::all_of(residual.begin(), residual.end(), [&](std::size_t c) {
+            return bounds[c].matches(column_key(c, row));
+          })) {
+        found->push_back(static_cast<std::uint32_t>(position));
+      }
+    }
+    matches = found;
+    std::lock_guard cache_lock(cache_mutex_);
+    filter_cache_.insert(filter_cache_.begin(), FilterCacheEntry{signature, matches});
+    if (filter_cache_.size() > kFilterCacheEntries) filter_cache_.pop_back();
+  }
+  const auto total = static_cast<std::int64_t>(matches->size());
+  if (offset < total) {
+    const std::int64_t stop = std::min(total, offset + request.size);
+    for (std::int64_t i = offset; i < stop; ++i) {
+      render(rows_[(*matches)[static_cast<std::size_t>(i)]], mask, writer);
+    }
+  }
+  return total;
+}
+
+void RecordTable::get_one(std::string_view key, std::string& out) const {
+  const std::int64_t id = resolve_key(key);
+  std::shared_lock lock(data_mutex_);
+  const RecordCore* row = find_locked(id);
+  if (row == nullptr) {
+    throw ApiError(404, "RECORD_NOT_FOUND",
+                   fmt::format("no record '{}' in {} (table {})", key, spec_.name, table_id_));
+  }
+  JsonWriter writer(out);
+  render(*row, ~std::uint64_t{0}, writer);
+}
+
+MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clock,
+                                   const std::vector<std::int64_t>& refs) {
+  MutationResult result;
+  result.table = spec_.name;
+  std::unique_lock lock(data_mutex_);
+  const std::size_t existing = rows_.size();
+  const auto want_updates = static_cast<std::size_t>(std::max<std::int64_t>(request.updates, 0));
+  const auto want_deletes = static_cast<std::size_t>(std::max<std::int64_t>(request.deletes, 0));
+  const auto want_creates = static_cast<std::size_t>(std::max<std::int64_t>(request.creates, 0));
+  auto touched = sample_indexes(existing, std::min(existing, want_updates + want_deletes),
+                                mutation_rng_);
+  for (std::size_t i = touched.size(); i > 1; --i) {
+    std::swap(touched[i - 1], touched[mutation_rng_.below(i)]);
+  }
+  const std::size_t updates = std::min(want_updates, touched.size());
+  const std::int64_t shared_moment = request.same_moment ? clock.now() : 0;
+  auto stamp = [&] {
+    const std::int64_t moment = request.same_moment ? shared_moment : clock.now();
+    if (result.first_moment_ms == 0) result.first_moment_ms = moment;
+    result.last_moment_ms = moment;
+    return moment;
+  };
+  for (std::size_t i = 0; i < updates; ++i) {
+    RecordCore& row = rows_[touched[i]];
+    row.version += 1;
+    row.updated_ms = std::max(row.created_ms, stamp());
+    result.updated.push_back(row.id);
+  }
+  std::vector<bool> doomed;
+  if (touched.size() > updates) {
+    doomed.assign(existing, false);
+    for (std::size_t i = updates; i < touched.size(); ++i) {
+      doomed[touched[i]] = true;
+      result.deleted.push_back(rows_[touched[i]].id);
+    }
+    std::size_t write = 0;
+    for (std::size_t read = 0; read < existing; ++read) {
+      if (!doomed[read]) rows_[write++] = rows_[read];
+    }
+    rows_.resize(write);
+  }
+  for (std::size_t i = 0; i < want_creates; ++i) {
+    RecordCore row;
+    row.id = next_id_++;
+    row.created_ms = row.updated_ms = stamp();
+    row.ref = i < refs.size() ? refs[i] : 0;
+    rows_.push_back(row);
+    result.created.push_back(row.id);
+  }
+  std::sort(result.updated.begin(), result.updated.end());
+  std::sort(result.deleted.begin(), result.deleted.end());
+  if (!result.updated.empty() || !result.deleted.empty() || !result.created.empty()) ++generation_;
+  return result;
+}
+
+std::int64_t RecordTable::delete_by_ref(const std::vector<std::int64_t>& sorted_refs) {
+  if (sorted_refs.empty()) return 0;
+  std::unique_lock lock(data_mutex_);
+  const std::size_t before = rows_.size();
+  std::erase_if(rows_, [&](const RecordCore& r) {
+    return std::binary_search(sorted_refs.begin(), sorted_refs.end(), r.ref);
+  });
+  const auto removed = static_cast<std::int64_t>(before - rows_.size());
+  if (removed > 0) ++generation_;
+  return removed;
+}
+
+std::vector<std::int64_t> RecordTable::random_ids(std::size_t count) {
+  std::vector<std::int64_t> ids;
+  std::unique_lock lock(data_mutex_);
+  if (rows_.empty()) return ids;
+  ids.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    ids.push_back(rows_[static_cast<std::size_t>(mutation_rng_.below(rows_.size()))].id);
+  }
+  return ids;
+}
+
+std::int64_t RecordTable::max_moment() const {
+  std::shared_lock lock(data_mutex_);
+  std::int64_t latest = 0;
+  for (const auto& r : rows_) latest = std::max({latest, r.created_ms, r.updated_ms});
+  return latest;
+}
+
+void RecordTable::for_each_row(const std::function<void(std::string_view)>& callback) const {
+  std::shared_lock lock(data_mutex_);
+  std::string text;
+  for (const auto& row : rows_) {
+    text.clear();
+    JsonWriter writer(text);
+    render(row, ~std::uint64_t{0}, writer);
+    callback(text);
+  }
+}
+
+std::string RecordTable::row_json(std::int64_t id) const {
+  std::shared_lock lock(data_mutex_);
+  std::string text;
+  if (const RecordCore* row = find_locked(id)) {
+    JsonWriter writer(text);
+    render(*row, ~std::uint64_t{0}, writer);
+  }
+  return text;
+}
+
+}  // namespace replicator::actito_sim

@@ -1,0 +1,158 @@
+// The fast in-memory engine behind the profile and custom tables: compact rows sorted by id, lazily
+// rebuilt sort indexes, binary-searched ranges, cached filtered scans, and mutations.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/actito_sim/collection.hpp"
+#include "tests/actito_sim/data_generation.hpp"
+#include "tests/actito_sim/json_writer.hpp"
+#include "tests/actito_sim/timestamp.hpp"
+
+namespace replicator::actito_sim {
+
+// One stored record. Attribute values are not stored: they derive from hash(seed, id, version),
+// so 1,000,000 rows take 40 MB.
+struct RecordCore {
+  std::int64_t id = 0;          // technical id (profileId, custom record id); rows sorted by it
+  std::int64_t created_ms = 0;  // creationMoment
+  std::int64_t updated_ms = 0;  // updateMoment
+  std::int64_t ref = 0;         // foreign-key target (custom records -> profileId), 0 if none
+  std::uint32_t version = 0;    // bumped by every update
+};
+
+// A source of server moments that never goes backwards (contract 3.6: moments come from the
+// server clock at ms precision). Thread-safe.
+class MomentClock {
+ public:
+  // Next moment: the system time, or the last moment handed out if the system clock stepped back.
+  std::int64_t now() noexcept;
+  void advance_to(std::int64_t ms) noexcept;
+
+ private:
+  std::mutex mutex_;
+  std::int64_t last_ = 0;
+};
+
+// What one mutation asks for (the in-process API and POST /_sim/mutate).
+struct MutationSpec {
+  std::string table;          // table name, e.g. "Customers"
+  std::int64_t creates = 0;
+  std::int64_t updates = 0;   // random existing rows
+  std::int64_t deletes = 0;   // random existing rows (not among the updated ones)
+  bool same_moment = false;   // one moment for every row, as a bulk import does (contract 4.5)
+};
+
+struct MutationResult {
+  std::string table;
+  std::vector<std::int64_t> created;  // technical ids
+  std::vector<std::int64_t> updated;
+  std::vector<std::int64_t> deleted;
+  std::int64_t cascaded = 0;          // custom records deleted through a CASCADE foreign key
+  std::int64_t first_moment_ms = 0;   // 0 when nothing was stamped
+  std::int64_t last_moment_ms = 0;
+};
+
+// Base of the tables whose rows are RecordCore. Subclasses declare columns (the sortable and
+// searchable wire names, each mapped to an int64 key), render rows and resolve record keys.
+// Thread-safety: every public member may be called from any thread; reads share a lock,
+// mutations take it exclusively. Owned by the Dataset.
+class RecordTable : public Collection {
+ public:
+  ~RecordTable() override;
+
+  const ObjectSpec& spec() const noexcept override { return spec_; }
+  std::int64_t list_page(const ListRequest& request, std::string& out) const override;
+  void get_one(std::string_view key, std::string& out) const override;
+
+  const std::string& table_id() const noexcept { return table_id_; }
+  const std::string& table_name() const noexcept { return spec_.name; }
+  std::size_t size() const;
+  std::uint64_t generation() const;
+
+  // Applies creates/updates/deletes. `refs` supplies one foreign-key target per create (only used
+  // by tables that have a reference; may be empty otherwise).
+  MutationResult mutate(const MutationSpec& spec, MomentClock& clock,
+                        const std::vector<std::int64_t>& refs);
+  // Deletes the rows whose `ref` is in `sorted_refs` (CASCADE); returns how many.
+  std::int64_t delete_by_ref(const std::vector<std::int64_t>& sorted_refs);
+  // `count` random existing ids (for foreign keys of new custom records).
+  std::vector<std::int64_t> random_ids(std::size_t count);
+  // Latest moment stored (for the MomentClock at start-up).
+  std::int64_t max_moment() const;
+
+  // Streams every row in id order, in single-GET JSON text. Holds the read lock meanwhile: the
+  // callback must not call back into this table.
+  void for_each_row(const std::function<void(std::string_view json)>& callback) const;
+  // The single-GET JSON text of a row, or an empty string when the id does not exist.
+  std::string row_json(std::int64_t id) const;
+
+ protected:
+  // A filterable/sortable wire name and how to get its int64 key.
+  enum class ColumnKind { kId, kCreated, kUpdated, kDerived };
+  struct Column {
+    std::string wire;
+    ColumnKind kind = ColumnKind::kId;
+    bool unique = false;  // distinct per row: nothing after it in a sort matters
+    bool id_order = false;  // ascending key order equals ascending id order (identity index)
+  };
+  static constexpr std::int64_t kNullKey = INT64_MIN;  // nulls sort low (contract A05)
+
+  RecordTable(ObjectSpec spec, std::string table_id, std::uint64_t seed, TimestampStyle style);
+
+  // Registers the columns; must cover every sortable and searchable name of the spec.
+  void set_columns(std::vector<Column> columns);
+  void load_rows(std::vector<RecordCore> rows);
+
+  // Key of a kDerived column (others are handled by the base).
+  virtual std::int64_t derived_key(std::size_t column, const RecordCore& row) const;
+  // Converts a search literal to a column key. Returns false when no row can match it (e.g. a
+  // string key that is not in our canonical form).
+  virtual bool literal_key(std::size_t column, const TypedValue& value, std::int64_t& key) const;
+  // Bits of the top-level names to render for a request (bit i = projection name i).
+  virtual std::uint64_t projection_mask(const ListRequest& request) const = 0;
+  virtual void render(const RecordCore& row, std::uint64_t mask, JsonWriter& writer) const = 0;
+  // Resolves a single-GET key (already percent-decoded) to a technical id; throws ApiError 404/400.
+  virtual std::int64_t resolve_key(std::string_view key) const = 0;
+  std::uint64_t seed() const noexcept { return seed_; }
+  TimestampStyle style() const noexcept { return style_; }
+  void write_timestamp(JsonWriter& writer, std::int64_t ms) const;
+  const RecordCore* find_locked(std::int64_t id) const;  // caller holds the lock
+
+ private:
+  struct SortIndex;
+  struct Bounds;
+  std::int64_t column_key(std::size_t column, const RecordCore& row) const;
+  std::shared_ptr<const SortIndex> index_for(const std::vector<std::pair<std::size_t, bool>>& order) const;
+  std::size_t column_of(std::string_view wire) const;
+
+  ObjectSpec spec_;
+  std::string table_id_;
+  std::uint64_t seed_;
+  TimestampStyle style_;
+  std::vector<Column> columns_;
+
+  mutable std::shared_mutex data_mutex_;  // guards rows_, generation_, next_id_, mutation_rng_
+  std::vector<RecordCore> rows_;          // sorted by id
+  std::uint64_t generation_ = 0;          // bumped by every mutation; keys the caches
+  std::int64_t next_id_ = 1;
+  Rng mutation_rng_;
+
+  mutable std::mutex cache_mutex_;  // guards the two caches below
+  mutable std::map<std::string, std::shared_ptr<const SortIndex>> indexes_;
+  struct FilterCacheEntry {
+    std::string signature;
+    std::shared_ptr<const std::vector<std::uint32_t>> positions;
+  };
+  mutable std::vector<FilterCacheEntry> filter_cache_;  // most recent first
+};
+
+}  // namespace replicator::actito_sim
