@@ -37,7 +37,7 @@ RequestLimiter::Clock::time_point RequestLimiter::admit() {
 void RequestLimiter::set_options(const LimitOptions& options) {
   std::lock_guard lock(mutex_);
   options_ = options;
-  if (options_.calls_per_minute <= 0) admissions_.clear();
+  admissions_.clear();  // new limits start with an empty window
 }
 
 LimitOptions RequestLimiter::options() const {

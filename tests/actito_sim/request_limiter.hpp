@@ -27,6 +27,7 @@ class RequestLimiter {
   // or when the oldest admitted call leaves the window.
   Clock::time_point admit();
 
+  // Replaces the limits; the per-minute window starts empty.
   void set_options(const LimitOptions& options);
   LimitOptions options() const;
   std::int64_t in_flight() const;

@@ -665,10 +665,9 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
                                    {"jti", issued.jti}});
   }
   tokens.check(header(http::field::authorization));
-  const auto entity = params.find("entity");
-  if (entity == params.end() || entity->second != options.entity) {
-    throw ApiError(404, "ENTITY_NOT_FOUND",
-                   fmt::format("no entity '{}'", entity == params.end() ? "" : entity->second));
+  if (const auto entity = params.find("entity");
+      entity != params.end() && entity->second != options.entity) {
+    throw ApiError(404, "ENTITY_NOT_FOUND", fmt::format("no entity '{}'", entity->second));
   }
   switch (route->kind) {
     case RouteKind::kEntities:
