@@ -77,6 +77,7 @@ ObjectSpec parse_object(const YAML::Node& node, const std::string& source) {
     }
     field.nullable = !f["nullable"] || f["nullable"].as<bool>();
     field.extended = f["extended"] && f["extended"].as<bool>();
+    field.enum_values = string_list(f, "enum");
     spec.fields.push_back(std::move(field));
   }
   for (const auto& logical : string_list(node, "key")) {
@@ -98,6 +99,14 @@ ObjectSpec parse_object(const YAML::Node& node, const std::string& source) {
   if (parent && parent.IsMap()) {
     spec.parent_object = scalar(parent, "object", where);
     spec.parent_path_param = scalar(parent, "path_param", where);
+    const std::string child = scalar(parent, "child_field", where);
+    for (const auto& f : spec.fields) {
+      if (f.name == child) spec.child_field_wire = f.wire;
+    }
+    if (spec.child_field_wire.empty()) {
+      throw std::runtime_error(fmt::format("{}: parent child_field '{}' is not a field", where, child));
+    }
+    spec.parent_key_wire = scalar(parent, "parent_field", where);  // logical; resolved by Catalog
   }
   return spec;
 }
@@ -119,6 +128,7 @@ DynamicTemplate parse_dynamic(const YAML::Node& node, const std::string& source)
     field.wire = scalar(f, "wire", where);
     field.type = scalar(f, "type", where);
     field.nullable = !f["nullable"] || f["nullable"].as<bool>();
+    field.enum_values = string_list(f, "enum");
     t.fields.push_back(std::move(field));
   }
   t.native_filters = ops_map(node["native_filters"], true, where);
@@ -215,7 +225,7 @@ std::vector<FieldSpec> DynamicTemplate::plain_fields() const {
   for (const auto& f : fields) {
     if (f.name.find('<') != std::string::npos) continue;
     try {
-      out.push_back(FieldSpec{f.name, f.wire, parse_field_type(f.type), f.nullable, false});
+      out.push_back(FieldSpec{f.name, f.wire, parse_field_type(f.type), f.nullable, false, f.enum_values});
     } catch (const std::invalid_argument&) {
       // a per-attribute description rather than a type: instantiated per table
     }
@@ -228,6 +238,30 @@ const std::vector<Op>* DynamicTemplate::native_ops(std::string_view logical) con
     if (name == logical) return &ops;
   }
   return nullptr;
+}
+
+ObjectSpec instantiate_plain_template(const DynamicTemplate& t, std::string name) {
+  ObjectSpec spec;
+  spec.name = std::move(name);
+  spec.category = t.category;
+  spec.list_route = t.list_route;
+  spec.get_route = t.get_route;
+  spec.collection_key = t.collection_key;
+  spec.max_page_size = t.max_page_size;
+  spec.fields = t.plain_fields();
+  auto wire_of = [&](const std::string& logical) {
+    for (const auto& f : spec.fields) {
+      if (f.name == logical) return f.wire;
+    }
+    throw std::runtime_error(
+        fmt::format("catalog {}: '{}' is not a field with a plain type", t.name_pattern, logical));
+  };
+  for (const auto& logical : t.key) spec.key.push_back(wire_of(logical));
+  for (const auto& [logical, ops] : t.native_filters) spec.search_selectors.emplace_back(wire_of(logical), ops);
+  spec.sortable = t.sortable;
+  spec.projection = Projection::kNone;
+  spec.always_returned = spec.key;
+  return spec;
 }
 
 Catalog Catalog::load_file(const std::string& path) {
@@ -249,6 +283,23 @@ Catalog Catalog::load_text(const std::string& yaml, const std::string& source_na
     }
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", source_name, e.what()));
+  }
+  // Parent fields are logical names of the parent object: resolve them to wire names.
+  for (auto& o : catalog.objects_) {
+    if (o.parent_object.empty()) continue;
+    const ObjectSpec* parent = nullptr;
+    for (const auto& candidate : catalog.objects_) {
+      if (candidate.name == o.parent_object) parent = &candidate;
+    }
+    const std::string logical = o.parent_key_wire;
+    o.parent_key_wire.clear();
+    for (const auto& f : parent != nullptr ? parent->fields : std::vector<FieldSpec>{}) {
+      if (f.name == logical) o.parent_key_wire = f.wire;
+    }
+    if (o.parent_key_wire.empty()) {
+      throw std::runtime_error(fmt::format("{}: object '{}': parent field '{}' of '{}' not found",
+                                           source_name, o.name, logical, o.parent_object));
+    }
   }
   if (catalog.objects_.empty()) {
     throw std::runtime_error(fmt::format("{}: the catalog defines no objects", source_name));

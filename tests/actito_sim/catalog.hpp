@@ -35,6 +35,7 @@ struct FieldSpec {
   FieldType type = FieldType::kString;
   bool nullable = true;
   bool extended = false;  // contract 3.8: only in the single GET
+  std::vector<std::string> enum_values;  // the values the simulator generates (enums are open)
 };
 
 // Which `fields=` names a list accepts (contract 3.5).
@@ -60,7 +61,9 @@ struct ObjectSpec {
   std::vector<std::string> projection_names;  // for kListed
   std::vector<std::string> always_returned;   // names kept by any projection (the key...)
   std::string parent_object;                  // nested objects (contract 3.7), else empty
-  std::string parent_path_param;
+  std::string parent_path_param;              // e.g. "campaignId"
+  std::string parent_key_wire;                // the parent's field the path holds, e.g. "id"
+  std::string child_field_wire;               // the child's field equal to it, e.g. "campaignId"
 
   const FieldSpec* field(std::string_view wire) const noexcept;
   // Native operators of a selector, or nullptr when the selector is not filterable.
@@ -82,6 +85,7 @@ struct DynamicTemplate {
     std::string wire;
     std::string type;  // raw: a type name or a description for per-attribute fields
     bool nullable = true;
+    std::vector<std::string> enum_values;
   };
   std::vector<Field> fields;
   std::vector<std::pair<std::string, std::vector<Op>>> native_filters;  // logical -> ops
@@ -94,6 +98,10 @@ struct DynamicTemplate {
   // Native ops of a logical name (e.g. "UpdatedAt"), or nullptr.
   const std::vector<Op>* native_ops(std::string_view logical) const noexcept;
 };
+
+// Instantiates a dynamic template whose fields all have plain types (the per-profile-table
+// objects such as <ProfileTable>_Interactions) under the object name `name`.
+ObjectSpec instantiate_plain_template(const DynamicTemplate& dynamic, std::string name);
 
 // The parsed catalog. Immutable after load; safe to share between threads.
 class Catalog {

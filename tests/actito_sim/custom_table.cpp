@@ -71,7 +71,7 @@ ObjectSpec make_spec(const DynamicTemplate& t, const std::string& name) {
   spec.max_page_size = t.max_page_size;
   spec.fields = t.plain_fields();
   for (const auto& a : kAttributes) {
-    spec.fields.push_back(FieldSpec{upper_first(a.name), a.name, a.field_type, !a.mandatory, false});
+    spec.fields.push_back(FieldSpec{upper_first(a.name), a.name, a.field_type, !a.mandatory, false, {}});
   }
   auto resolve = [&](const std::string& name_or_placeholder) -> std::string {
     if (is_primary_key_placeholder(name_or_placeholder)) return kPrimaryKey;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "tests/actito_sim/static_rows.hpp"
+
 namespace replicator::actito_sim {
 
 Dataset::Dataset(const Catalog& catalog, DataOptions options)
@@ -48,10 +50,57 @@ Dataset::Dataset(const Catalog& catalog, DataOptions options)
                                                             std::move(profile_rows), options.style);
   custom_structures_ = std::make_unique<GenericCollection>(catalog.object("CustomTables"),
                                                            std::move(custom_rows), options.style);
+  if (options.static_objects) build_static_objects(catalog, options);
   std::int64_t latest = anchor_ms_;
   for (const auto& t : profile_tables_) latest = std::max(latest, t->max_moment());
   for (const auto& t : custom_tables_) latest = std::max(latest, t->max_moment());
   clock_.advance_to(latest);
+}
+
+void Dataset::build_static_objects(const Catalog& catalog, const DataOptions& options) {
+  StaticRowContext context;
+  context.seed = options.seed;
+  context.history = options.history;
+  context.entity = options.entity;
+  if (!profile_tables_.empty()) {
+    context.profile_table_id = profile_tables_.front()->table_id();
+    context.profile_table_name = profile_tables_.front()->table_name();
+  }
+  context.profile_count = static_cast<std::int64_t>(profile_tables_.empty() ? 0 : options.profiles);
+  context.reference_range = static_cast<std::int64_t>(std::max<std::size_t>(options.static_rows, 1));
+  auto rows_for = [&](const ObjectSpec& spec) {
+    if (spec.max_page_size > 200) return options.interaction_rows;  // the interaction objects
+    return spec.parent_object.empty() ? options.static_rows : options.static_rows * 2;
+  };
+  for (const auto& spec : catalog.objects()) {
+    if (spec.name == "ProfileTables" || spec.name == "CustomTables") continue;
+    const auto parents = static_cast<std::int64_t>(options.static_rows);
+    static_objects_[spec.name] = std::make_unique<GenericCollection>(
+        spec, generate_static_rows(spec, rows_for(spec), context, parents), options.style);
+  }
+  for (const auto& table : profile_tables_) {
+    context.profile_table_id = table->table_id();
+    context.profile_table_name = table->table_name();
+    for (const char* pattern : {"<ProfileTable>_Scenarios", "<ProfileTable>_Interactions",
+                                "<ProfileTable>_SubscriptionInteractions"}) {
+      std::string name(pattern);
+      name.replace(0, std::string_view("<ProfileTable>").size(), table->table_name());
+      const ObjectSpec spec = instantiate_plain_template(catalog.dynamic(pattern), name);
+      per_table_[{pattern, table->table_id()}] = std::make_unique<GenericCollection>(
+          spec, generate_static_rows(spec, rows_for(spec), context), options.style);
+    }
+  }
+}
+
+const GenericCollection* Dataset::static_object(std::string_view name) const noexcept {
+  const auto it = static_objects_.find(name);
+  return it == static_objects_.end() ? nullptr : it->second.get();
+}
+
+const GenericCollection* Dataset::profile_table_object(std::string_view name_pattern,
+                                                       std::string_view table_id) const noexcept {
+  const auto it = per_table_.find({std::string(name_pattern), std::string(table_id)});
+  return it == per_table_.end() ? nullptr : it->second.get();
 }
 
 ProfileTable* Dataset::profile_table(std::string_view id) const noexcept {

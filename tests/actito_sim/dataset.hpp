@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ struct DataOptions {
   std::string custom_table_name = "Orders";
   HistoryOptions history;                     // anchor_ms 0 = the current time
   TimestampStyle style = TimestampStyle::kIsoUtc;
+  bool static_objects = true;                 // serve every static object of the catalog too
+  std::size_t static_rows = 12;               // rows per static object (and per scenario list)
+  std::size_t interaction_rows = 200;         // rows of the interaction objects
+  std::string entity = "acme";                // for derived fields such as entityOfTarget
 };
 
 // Owns every table. The table set is fixed after construction, so lookups are lock-free; each
@@ -41,6 +46,12 @@ class Dataset {
   RecordTable* table(std::string_view name) const noexcept;
   std::vector<std::string> table_names() const;
 
+  // A static object of the catalog by name (nullptr when absent or static objects are off).
+  const GenericCollection* static_object(std::string_view name) const noexcept;
+  // A per-profile-table object ("<ProfileTable>_Interactions"...) of one profile table.
+  const GenericCollection* profile_table_object(std::string_view name_pattern,
+                                                std::string_view table_id) const noexcept;
+
   const GenericCollection& profile_table_structures() const noexcept { return *profile_structures_; }
   const GenericCollection& custom_table_structures() const noexcept { return *custom_structures_; }
 
@@ -52,11 +63,16 @@ class Dataset {
   std::int64_t anchor_ms() const noexcept { return anchor_ms_; }
 
  private:
+  void build_static_objects(const Catalog& catalog, const DataOptions& options);
+
   std::int64_t anchor_ms_;
   std::vector<std::unique_ptr<ProfileTable>> profile_tables_;
   std::vector<std::unique_ptr<CustomTable>> custom_tables_;
   std::unique_ptr<GenericCollection> profile_structures_;
   std::unique_ptr<GenericCollection> custom_structures_;
+  std::map<std::string, std::unique_ptr<GenericCollection>, std::less<>> static_objects_;
+  // (name pattern, profile table id) -> collection
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<GenericCollection>> per_table_;
   MomentClock clock_;
 };
 

@@ -189,23 +189,35 @@ std::int64_t GenericCollection::list_page(const ListRequest& request, std::strin
   return total;
 }
 
+static bool text_equals(const json::value* value, std::string_view text) {
+  if (value == nullptr) return false;
+  return value->is_string() ? value->get_string() == text : json::serialize(*value) == text;
+}
+
 void GenericCollection::get_one(std::string_view key, std::string& out) const {
+  get_scoped(key, {}, {}, out);
+}
+
+void GenericCollection::get_scoped(std::string_view key, std::string_view scope_wire,
+                                   std::string_view scope_value, std::string& out) const {
   std::shared_lock lock(mutex_);
-  const std::string& key_wire = spec_.key.front();
+  const std::string& key_wire = spec_.key.back();
   for (const auto& row : rows_) {
-    const json::value* value = find_path(row, key_wire);
-    if (value == nullptr) continue;
-    const bool equal = value->is_string() ? value->get_string() == key
-                                          : json::serialize(*value) == key;
-    if (equal) {
-      out += render(row, nullptr);
-      return;
-    }
+    if (!text_equals(find_path(row, key_wire), key)) continue;
+    if (!scope_wire.empty() && !text_equals(find_path(row, scope_wire), scope_value)) continue;
+    out += render(row, nullptr);
+    return;
   }
   throw ApiError(404, spec_.name == "ProfileTables" || spec_.name == "CustomTables"
                           ? "TABLE_NOT_FOUND"
                           : "RECORD_NOT_FOUND",
                  fmt::format("no {} with {} '{}'", spec_.name, key_wire, key));
+}
+
+bool GenericCollection::contains(std::string_view wire, std::string_view value) const {
+  std::shared_lock lock(mutex_);
+  return std::any_of(rows_.begin(), rows_.end(),
+                     [&](const json::object& row) { return text_equals(find_path(row, wire), value); });
 }
 
 }  // namespace replicator::actito_sim

@@ -24,6 +24,13 @@ class GenericCollection final : public Collection {
   std::int64_t list_page(const ListRequest& request, std::string& out) const override;
   void get_one(std::string_view key, std::string& out) const override;
 
+  // Single GET restricted to rows whose `scope_wire` equals `scope_value` (nested objects: the
+  // child row must belong to the parent of the path, contract 3.7).
+  void get_scoped(std::string_view key, std::string_view scope_wire, std::string_view scope_value,
+                  std::string& out) const;
+  // Whether a row has `value` (compared as text) in field `wire`.
+  bool contains(std::string_view wire, std::string_view value) const;
+
   void replace_rows(std::vector<boost::json::object> rows);
   std::size_t size() const;
 

@@ -126,17 +126,17 @@ ObjectSpec make_spec(const DynamicTemplate& t, const std::string& name) {
   for (const auto& logical : t.key) spec.key.push_back(wire_of(logical));
   for (const auto& a : kAttributes) {
     spec.fields.push_back(FieldSpec{upper_first(a.name), std::string("attributes.") + a.name,
-                                    a.field_type, !a.mandatory, false});
+                                    a.field_type, !a.mandatory, false, {}});
   }
   for (const char* s : {"Newsletter", "Promotions"}) {
     spec.fields.push_back(FieldSpec{std::string("Subscription_") + s,
                                     std::string("subscriptions.") + s, FieldType::kBoolean, false,
-                                    false});
+                                    false, {}});
   }
   for (const char* c : {"Tier", "Vip"}) {
     spec.fields.push_back(FieldSpec{std::string("Segmentation_") + c,
                                     std::string("segmentations.") + c, FieldType::kString, true,
-                                    false});
+                                    false, {}});
   }
   for (const auto& [logical, ops] : t.native_filters) {
     std::vector<Op> rsql_ops(ops.begin(), ops.end());

@@ -88,15 +88,24 @@ Reply json_reply(const json::value& value, int status = 200) {
 // What a contract route does.
 enum class RouteKind { kToken, kEntities, kList, kGet };
 // Where a list or single route finds its collection.
-enum class Source { kNone, kProfileTableStructures, kCustomTableStructures, kProfiles, kRecords };
+enum class Source {
+  kNone,
+  kProfileTableStructures,
+  kCustomTableStructures,
+  kProfiles,         // <ProfileTable> records of the table in the path
+  kRecords,          // <CustomTable> records of the table in the path
+  kStatic,           // a static object of the catalog (Route::object)
+  kPerProfileTable,  // <ProfileTable>_Interactions... of the table in the path (Route::object)
+};
 
 struct Route {
   std::string pattern;                // the catalog's template, used in stats
   std::vector<std::string> segments;  // literal segments and {params}
   RouteKind kind = RouteKind::kList;
   Source source = Source::kNone;
-  std::string table_param;  // path parameter holding a table id
+  std::string table_param;  // path parameter holding a table id (or a parent id)
   std::string key_param;    // path parameter holding the record key (kGet)
+  std::string object;       // kStatic: object name; kPerProfileTable: the template's name pattern
 };
 
 using PathParams = std::map<std::string, std::string, std::less<>>;
@@ -120,7 +129,7 @@ bool is_param(std::string_view segment) {
 // The contract routes the simulator serves, built from the catalog's templates.
 class Router {
  public:
-  explicit Router(const Catalog& catalog) {
+  Router(const Catalog& catalog, bool static_objects) {
     add("/auth/token", RouteKind::kToken, Source::kNone);
     add("/entities/v5/entities", RouteKind::kEntities, Source::kNone);
     const auto& profile_tables = catalog.object("ProfileTables");
@@ -135,6 +144,29 @@ class Router {
     const auto& records = catalog.dynamic("<CustomTable>");
     add(records.list_route, RouteKind::kList, Source::kRecords);
     add(records.get_route, RouteKind::kGet, Source::kRecords);
+    if (!static_objects) return;
+    for (const auto& spec : catalog.objects()) {
+      if (spec.name == "ProfileTables" || spec.name == "CustomTables") continue;
+      // Objects sharing a route (EmailCampaigns, EmailCampaignsExtended) are served by the one
+      // with the most fields, so that the single GET returns the extended fields (contract 3.8).
+      for (const auto& [pattern, kind] : {std::pair{spec.list_route, RouteKind::kList},
+                                          std::pair{spec.get_route, RouteKind::kGet}}) {
+        if (pattern.empty()) continue;
+        const auto existing = std::find_if(routes_.begin(), routes_.end(),
+                                           [&](const Route& r) { return r.pattern == pattern; });
+        if (existing == routes_.end()) {
+          add(pattern, kind, Source::kStatic, spec.name);
+        } else if (spec.fields.size() > catalog.object(existing->object).fields.size()) {
+          existing->object = spec.name;
+        }
+      }
+    }
+    for (const char* pattern : {"<ProfileTable>_Scenarios", "<ProfileTable>_Interactions",
+                                "<ProfileTable>_SubscriptionInteractions"}) {
+      const auto& t = catalog.dynamic(pattern);
+      add(t.list_route, RouteKind::kList, Source::kPerProfileTable, pattern);
+      add(t.get_route, RouteKind::kGet, Source::kPerProfileTable, pattern);
+    }
   }
 
   const Route* match(const std::vector<std::string>& segments, PathParams& params) const {
@@ -160,10 +192,11 @@ class Router {
   }
 
  private:
-  void add(const std::string& pattern, RouteKind kind, Source source) {
+  void add(const std::string& pattern, RouteKind kind, Source source, std::string object = {}) {
     if (pattern.empty()) return;
     Route route;
     route.pattern = pattern;
+    route.object = std::move(object);
     route.segments = split_pattern(pattern);
     route.kind = kind;
     route.source = source;
@@ -321,6 +354,12 @@ class InFlight {
 
 }  // namespace
 
+DataOptions data_options(const SimOptions& options) {
+  DataOptions data = options.data;
+  data.entity = options.entity;
+  return data;
+}
+
 std::string default_catalog_path() {
   const std::filesystem::path compiled(ACTITO_SIM_DEFAULT_CATALOG);
   std::error_code ec;
@@ -338,8 +377,8 @@ struct Simulator::Impl {
       : options(std::move(opts)),
         catalog(Catalog::load_file(options.catalog_path.empty() ? default_catalog_path()
                                                                 : options.catalog_path)),
-        dataset(catalog, options.data),
-        router(catalog),
+        dataset(catalog, data_options(options)),
+        router(catalog, options.data.static_objects),
         tokens(options.api_keys, options.token_ttl_s),
         limiter(options.limits),
         faults(options.faults) {
@@ -635,6 +674,12 @@ const Collection& Simulator::Impl::collection(const Route& route, const PathPara
     case Source::kRecords:
       if (const CustomTable* t = dataset.custom_table(table_id())) return *t;
       throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no custom table with id '{}'", table_id()));
+    case Source::kStatic:
+      if (const GenericCollection* c = dataset.static_object(route.object)) return *c;
+      break;
+    case Source::kPerProfileTable:
+      if (const GenericCollection* c = dataset.profile_table_object(route.object, table_id())) return *c;
+      throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no profile table with id '{}'", table_id()));
     case Source::kNone: break;
   }
   throw std::logic_error("route without a collection");
@@ -676,7 +721,19 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
           {"entities", json::array{json::object{{"id", 1}, {"name", options.entity}, {"comment", nullptr}}}}});
     case RouteKind::kList: {
       const Collection& c = collection(*route, params);
-      const ListRequest list = parse_list_request(c.spec(), target.params);
+      ListRequest list = parse_list_request(c.spec(), target.params);
+      if (route->source == Source::kStatic && !c.spec().parent_object.empty()) {
+        // Nested object (contract 3.7): the parent must exist; its id scopes the rows.
+        const std::string& parent_id = params.find(route->table_param)->second;
+        const ObjectSpec& spec = c.spec();
+        const GenericCollection* parent = dataset.static_object(spec.parent_object);
+        if (parent == nullptr || !parent->contains(spec.parent_key_wire, parent_id)) {
+          throw ApiError(404, "RECORD_NOT_FOUND",
+                         fmt::format("no {} with {} '{}'", spec.parent_object, spec.parent_key_wire, parent_id));
+        }
+        const FieldSpec* child = spec.field(spec.child_field_wire);
+        list.constraints.push_back(Constraint{child, Op::kEq, {typed_value(*child, parent_id)}});
+      }
       Reply reply;
       reply.body.reserve(static_cast<std::size_t>(list.size) * 900 + 512);
       begin_envelope(reply.body, c.spec());
@@ -688,7 +745,13 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
       const Collection& c = collection(*route, params);
       check_plain_params(target.params, c.single_get_params());
       Reply reply;
-      c.get_one(params.find(route->key_param)->second, reply.body);
+      const std::string& key = params.find(route->key_param)->second;
+      if (route->source == Source::kStatic && !c.spec().parent_object.empty()) {
+        static_cast<const GenericCollection&>(c).get_scoped(
+            key, c.spec().child_field_wire, params.find(route->table_param)->second, reply.body);
+      } else {
+        c.get_one(key, reply.body);
+      }
       return reply;
     }
     case RouteKind::kToken: break;

@@ -732,6 +732,117 @@ TEST(SimulatorHttp, NaiveBrusselsTimestampStyle) {
   }
 }
 
+// ---- HTTP: every catalog object (static and per-profile-table) -------------------------------
+
+// A literal of the right type for a search selector (contract 3.4 type rules).
+std::string literal_for(FieldType type, bool in_list) {
+  std::string one;
+  switch (type) {
+    case FieldType::kInteger:
+    case FieldType::kLong: one = "1"; break;
+    case FieldType::kNumber: one = "1.5"; break;
+    case FieldType::kBoolean: one = "true"; break;
+    case FieldType::kTimestamp: one = "\"2025-11-28T10:00:00.000Z\""; break;
+    case FieldType::kDate: one = "\"2025-01-01\""; break;
+    default: one = "\"x\""; break;
+  }
+  return in_list ? "(" + one + "," + one + ")" : one;
+}
+
+TEST(SimulatorHttp, EveryCatalogObjectListsWithItsNativeFiltersOnly) {
+  Harness h(small_options(30));
+  const Catalog catalog = Catalog::load_file(default_catalog_path());
+  std::vector<ObjectSpec> specs = catalog.objects();
+  for (const char* pattern : {"<ProfileTable>_Scenarios", "<ProfileTable>_Interactions",
+                              "<ProfileTable>_SubscriptionInteractions"}) {
+    specs.push_back(instantiate_plain_template(catalog.dynamic(pattern), pattern));
+  }
+  int objects = 0;
+  for (const auto& spec : specs) {
+    std::string path = spec.list_route;
+    for (const auto& [param, value] : std::vector<std::pair<std::string, std::string>>{
+             {"{entity}", "acme"}, {"{campaignId}", "1"}, {"{formId}", "1"}, {"{profileTableId}", "16"}}) {
+      if (const auto at = path.find(param); at != std::string::npos) path.replace(at, param.size(), value);
+    }
+    SCOPED_TRACE(spec.name + " " + path);
+    const auto page = h.ok(path + "?size=" + std::to_string(spec.max_page_size));
+    ASSERT_TRUE(page.contains(spec.collection_key));
+    ++objects;
+    for (const auto& row : page.at(spec.collection_key).as_array()) {
+      for (const auto& f : spec.fields) {
+        if (f.extended) {
+          EXPECT_FALSE(row.as_object().contains(f.wire)) << "extended field in a list row: " << f.wire;
+        }
+      }
+    }
+    EXPECT_EQ(h.get(path + "?size=" + std::to_string(spec.max_page_size + 1)).code(), "PAGE_SIZE_TOO_LARGE");
+    for (const auto& [selector, ops] : spec.search_selectors) {
+      const FieldSpec* field = spec.field(selector);
+      ASSERT_NE(field, nullptr);
+      for (Op op : ops) {
+        const std::string search = selector + std::string(to_rsql(op)) + literal_for(field->type, op == Op::kIn);
+        EXPECT_EQ(h.get(path + "?search=" + encode(search)).status, 200) << search;
+      }
+      EXPECT_EQ(h.get(path + "?search=" + encode(selector + "!=" + literal_for(field->type, false))).code(),
+                "FILTER_NOT_SUPPORTED");
+    }
+    EXPECT_EQ(h.get(path + "?search=" + encode("noSuchField==1")).code(), "FILTER_NOT_SUPPORTED");
+    for (const auto& f : spec.fields) {
+      const bool native = spec.native_ops(f.wire) != nullptr;
+      if (!native) {
+        EXPECT_EQ(h.get(path + "?search=" + encode(f.wire + "==" + literal_for(f.type, false))).code(),
+                  "FILTER_NOT_SUPPORTED") << f.wire;
+        break;  // one non-native field per object
+      }
+    }
+    for (const auto& sortable : spec.sortable) {
+      EXPECT_EQ(h.get(path + "?sort=" + sortable + ",desc").status, 200) << sortable;
+    }
+    if (spec.projection == Projection::kNone) {
+      EXPECT_EQ(h.get(path + "?fields=id").code(), "INVALID_PARAMETER");
+    }
+  }
+  EXPECT_EQ(objects, 32);  // 29 static objects (2 sharing a route) + 3 per-profile-table objects
+}
+
+TEST(SimulatorHttp, StaticObjectsExtendedFieldsAndNestedRoutes) {
+  Harness h(small_options(30));
+  const std::string campaigns = "/email-campaigns/v5/entities/acme/email-campaigns";
+  const auto list = h.ok(campaigns + "?size=1");
+  const auto& row = list.at("emailCampaigns").as_array()[0].as_object();
+  EXPECT_FALSE(row.contains("subject"));
+  const auto single = h.ok(campaigns + "/" + std::to_string(row.at("id").as_int64()));
+  EXPECT_TRUE(single.contains("subject") && single.contains("targetTable"));  // contract 3.8
+  EXPECT_EQ(single.at("targetTable").as_string(), "Customers");
+  EXPECT_EQ(single.at("profileTableId").as_string(), "16");
+  EXPECT_EQ(h.get(campaigns + "/999").code(), "RECORD_NOT_FOUND");
+
+  const auto results = h.ok(campaigns + "/3/results?size=200");
+  for (const auto& r : results.at("results").as_array()) EXPECT_EQ(r.as_object().at("campaignId").as_int64(), 3);
+  EXPECT_GT(results.at("page").as_object().at("totalElements").as_int64(), 0);
+  EXPECT_EQ(h.get(campaigns + "/999/results").code(), "RECORD_NOT_FOUND");  // parent gone (3.7)
+  EXPECT_EQ(h.get(campaigns + "/3/results?search=" + encode("campaignId==3")).code(), "FILTER_NOT_SUPPORTED");
+
+  const std::string forms = "/forms/v5/entities/acme/forms";
+  const auto participations = h.ok(forms + "/2/participations?size=1");
+  const auto id = participations.at("participations").as_array()[0].as_object().at("id").as_int64();
+  EXPECT_EQ(h.ok(forms + "/2/participations/" + std::to_string(id)).at("formId").as_int64(), 2);
+  EXPECT_EQ(h.get(forms + "/3/participations/" + std::to_string(id)).code(), "RECORD_NOT_FOUND");
+
+  const std::string nested = "/file-transfers/v5/entities/acme/file-synchronizations?size=200&search=";
+  const auto synchronizations = h.ok(nested + encode("location.remoteLocationId==3"));
+  for (const auto& r : synchronizations.at("fileSynchronizations").as_array()) {
+    EXPECT_EQ(r.as_object().at("location").as_object().at("remoteLocationId").as_int64(), 3);
+  }
+  const std::string interactions = "/profiles/v5/entities/acme/profile-tables/16/interactions";
+  const auto recent = h.ok(interactions + "?size=1000&sort=creationMoment,asc&search=" +
+                           encode("creationMoment=ge=\"2000-01-01T00:00:00Z\""));
+  EXPECT_EQ(recent.at("interactions").as_array().size(), 200U);
+  EXPECT_EQ(h.get("/profiles/v5/entities/acme/profile-tables/99/interactions").code(), "TABLE_NOT_FOUND");
+  const auto stats = h.sim.stats();
+  EXPECT_EQ(stats.route("GET /email-campaigns/v5/entities/{entity}/email-campaigns/{campaignId}/results"), 3);
+}
+
 // ---- HTTP: limits and faults -----------------------------------------------------------------
 
 TEST(SimulatorHttp, SixthConcurrentRequestGets429) {
