@@ -76,6 +76,9 @@ Data (deterministic for a seed; moments spread over the past, with bulk plateaus
   --plateau-share F           share of rows in bulk plateaus sharing one moment (default 0.2)
   --plateau-max N             largest plateau (default 5000)
   --timestamp-style STYLE     iso-utc (default) | naive-brussels (yyyy-MM-dd HH:mm:ss, contract 4.3)
+  --static-rows N             rows of each static object and scenario list (default 12)
+  --interaction-rows N        rows of the interaction objects (default 200)
+  --no-static-objects         serve only the structures, profiles and custom records
 
 Auth and limits (contract 2.4, 2.5)
   --token-ttl DURATION        token lifetime, sent as expiresIn (default 900s)
@@ -157,6 +160,8 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
       {"--history-days", [&](auto f, auto v) { o.data.history.history_days = parse_integer(f, v, 1); }},
       {"--plateau-share", [&](auto f, auto v) { o.data.history.plateau_share = parse_fraction(f, v); }},
       {"--plateau-max", [&](auto f, auto v) { o.data.history.plateau_max = parse_integer(f, v, 2); }},
+      {"--static-rows", [&](auto f, auto v) { o.data.static_rows = static_cast<std::size_t>(parse_integer(f, v, 1)); }},
+      {"--interaction-rows", [&](auto f, auto v) { o.data.interaction_rows = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
       {"--timestamp-style", [&](auto f, auto v) {
          if (v == "iso-utc") o.data.style = TimestampStyle::kIsoUtc;
          else if (v == "naive-brussels") o.data.style = TimestampStyle::kNaiveBrussels;
@@ -208,6 +213,10 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
     }
     if (arg == "--mutate-same-moment") {
       o.mutations.same_moment = true;
+      continue;
+    }
+    if (arg == "--no-static-objects") {
+      o.data.static_objects = false;
       continue;
     }
     std::string_view value;

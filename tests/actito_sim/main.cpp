@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string_view>
@@ -37,8 +38,10 @@ int main(int argc, char** argv) {
   try {
     Simulator simulator(cli.sim);
     simulator.start();
-    if (!cli.port_file.empty()) {
-      std::ofstream(cli.port_file) << simulator.port() << "\n";
+    if (!cli.port_file.empty()) {  // written then renamed, so a script never reads half a port
+      const std::string temporary = cli.port_file + ".tmp";
+      std::ofstream(temporary) << simulator.port() << "\n";
+      std::filesystem::rename(temporary, cli.port_file);
     }
     const auto& o = simulator.options();
     std::string tables;
