@@ -19,7 +19,9 @@ struct FieldError {
 class ApiError : public std::exception {
  public:
   ApiError(int status, std::string code, std::string message, std::vector<FieldError> errors = {})
-      : status_(status), code_(std::move(code)), message_(std::move(message)),
+      : status_(status),
+        code_(std::move(code)),
+        message_(std::move(message)),
         errors_(std::move(errors)) {}
 
   int status() const noexcept { return status_; }

@@ -104,7 +104,8 @@ ObjectSpec parse_object(const YAML::Node& node, const std::string& source) {
       if (f.name == child) spec.child_field_wire = f.wire;
     }
     if (spec.child_field_wire.empty()) {
-      throw std::runtime_error(fmt::format("{}: parent child_field '{}' is not a field", where, child));
+      throw std::runtime_error(
+          fmt::format("{}: parent child_field '{}' is not a field", where, child));
     }
     spec.parent_key_wire = scalar(parent, "parent_field", where);  // logical; resolved by Catalog
   }
@@ -156,39 +157,61 @@ FieldType parse_field_type(std::string_view text) {
 
 std::string_view to_string(FieldType type) noexcept {
   switch (type) {
-    case FieldType::kString: return "STRING";
-    case FieldType::kInteger: return "INTEGER";
-    case FieldType::kLong: return "LONG";
-    case FieldType::kNumber: return "NUMBER";
-    case FieldType::kBoolean: return "BOOLEAN";
-    case FieldType::kDate: return "DATE";
-    case FieldType::kTimestamp: return "TIMESTAMP";
-    case FieldType::kJson: return "JSON";
-    case FieldType::kStringArray: return "STRING[]";
+    case FieldType::kString:
+      return "STRING";
+    case FieldType::kInteger:
+      return "INTEGER";
+    case FieldType::kLong:
+      return "LONG";
+    case FieldType::kNumber:
+      return "NUMBER";
+    case FieldType::kBoolean:
+      return "BOOLEAN";
+    case FieldType::kDate:
+      return "DATE";
+    case FieldType::kTimestamp:
+      return "TIMESTAMP";
+    case FieldType::kJson:
+      return "JSON";
+    case FieldType::kStringArray:
+      return "STRING[]";
   }
   return "STRING";
 }
 
 std::string_view to_rsql(Op op) noexcept {
   switch (op) {
-    case Op::kEq: return "==";
-    case Op::kLt: return "=lt=";
-    case Op::kLe: return "=le=";
-    case Op::kGt: return "=gt=";
-    case Op::kGe: return "=ge=";
-    case Op::kIn: return "=in=";
+    case Op::kEq:
+      return "==";
+    case Op::kLt:
+      return "=lt=";
+    case Op::kLe:
+      return "=le=";
+    case Op::kGt:
+      return "=gt=";
+    case Op::kGe:
+      return "=ge=";
+    case Op::kIn:
+      return "=in=";
   }
   return "==";
 }
 
 bool parse_rsql_op(std::string_view text, Op& op) noexcept {
-  if (text == "==") op = Op::kEq;
-  else if (text == "=lt=") op = Op::kLt;
-  else if (text == "=le=") op = Op::kLe;
-  else if (text == "=gt=") op = Op::kGt;
-  else if (text == "=ge=") op = Op::kGe;
-  else if (text == "=in=") op = Op::kIn;
-  else return false;
+  if (text == "==")
+    op = Op::kEq;
+  else if (text == "=lt=")
+    op = Op::kLt;
+  else if (text == "=le=")
+    op = Op::kLe;
+  else if (text == "=gt=")
+    op = Op::kGt;
+  else if (text == "=ge=")
+    op = Op::kGe;
+  else if (text == "=in=")
+    op = Op::kIn;
+  else
+    return false;
   return true;
 }
 
@@ -225,7 +248,8 @@ std::vector<FieldSpec> DynamicTemplate::plain_fields() const {
   for (const auto& f : fields) {
     if (f.name.find('<') != std::string::npos) continue;
     try {
-      out.push_back(FieldSpec{f.name, f.wire, parse_field_type(f.type), f.nullable, false, f.enum_values});
+      out.push_back(
+          FieldSpec{f.name, f.wire, parse_field_type(f.type), f.nullable, false, f.enum_values});
     } catch (const std::invalid_argument&) {
       // a per-attribute description rather than a type: instantiated per table
     }
@@ -257,7 +281,8 @@ ObjectSpec instantiate_plain_template(const DynamicTemplate& t, std::string name
         fmt::format("catalog {}: '{}' is not a field with a plain type", t.name_pattern, logical));
   };
   for (const auto& logical : t.key) spec.key.push_back(wire_of(logical));
-  for (const auto& [logical, ops] : t.native_filters) spec.search_selectors.emplace_back(wire_of(logical), ops);
+  for (const auto& [logical, ops] : t.native_filters)
+    spec.search_selectors.emplace_back(wire_of(logical), ops);
   spec.sortable = t.sortable;
   spec.projection = Projection::kNone;
   spec.always_returned = spec.key;
@@ -277,7 +302,8 @@ Catalog Catalog::load_text(const std::string& yaml, const std::string& source_na
   try {
     const YAML::Node root = YAML::Load(yaml);
     catalog.contract_version_ = optional_scalar(root, "contract_version");
-    for (const auto& node : root["objects"]) catalog.objects_.push_back(parse_object(node, source_name));
+    for (const auto& node : root["objects"])
+      catalog.objects_.push_back(parse_object(node, source_name));
     for (const auto& node : root["dynamic_objects"]) {
       catalog.dynamic_.push_back(parse_dynamic(node, source_name));
     }

@@ -12,8 +12,17 @@
 namespace replicator::actito_sim {
 
 // Field types of contract 4.7 (`STRING[]` is kStringArray).
-enum class FieldType { kString, kInteger, kLong, kNumber, kBoolean, kDate, kTimestamp, kJson,
-                       kStringArray };
+enum class FieldType {
+  kString,
+  kInteger,
+  kLong,
+  kNumber,
+  kBoolean,
+  kDate,
+  kTimestamp,
+  kJson,
+  kStringArray
+};
 
 // Parses "STRING", "LONG", ..., "STRING[]"; throws std::invalid_argument on anything else.
 FieldType parse_field_type(std::string_view text);
@@ -34,7 +43,7 @@ struct FieldSpec {
   std::string wire;  // wire name, e.g. "updateMoment" (a dot for nested properties)
   FieldType type = FieldType::kString;
   bool nullable = true;
-  bool extended = false;  // contract 3.8: only in the single GET
+  bool extended = false;                 // contract 3.8: only in the single GET
   std::vector<std::string> enum_values;  // the values the simulator generates (enums are open)
 };
 
@@ -89,8 +98,8 @@ struct DynamicTemplate {
   };
   std::vector<Field> fields;
   std::vector<std::pair<std::string, std::vector<Op>>> native_filters;  // logical -> ops
-  std::vector<std::string> sortable;           // may hold <placeholders>
-  std::vector<std::string> fields_projection;  // may hold <placeholders>
+  std::vector<std::string> sortable;                                    // may hold <placeholders>
+  std::vector<std::string> fields_projection;                           // may hold <placeholders>
   bool has_projection = false;
 
   // The non-pattern fields whose type is a plain type name (technical fields).

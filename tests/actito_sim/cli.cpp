@@ -121,63 +121,101 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
   using Handler = std::function<void(std::string_view flag, std::string_view value)>;
   const std::map<std::string_view, Handler> with_value = {
       {"--bind", [&](auto, auto v) { o.bind = std::string(v); }},
-      {"--port", [&](auto f, auto v) {
+      {"--port",
+       [&](auto f, auto v) {
          const auto port = parse_integer(f, v, 0);
          if (port > 65535) throw CliError(fmt::format("{}: {} is not a port", f, port));
          o.port = static_cast<std::uint16_t>(port);
        }},
       {"--port-file", [&](auto, auto v) { cli.port_file = std::string(v); }},
-      {"--threads", [&](auto f, auto v) { o.threads = static_cast<std::size_t>(parse_integer(f, v, 1)); }},
+      {"--threads",
+       [&](auto f, auto v) { o.threads = static_cast<std::size_t>(parse_integer(f, v, 1)); }},
       {"--entity", [&](auto, auto v) { o.entity = std::string(v); }},
-      {"--api-key", [&](auto f, auto v) {
+      {"--api-key",
+       [&](auto f, auto v) {
          if (v.empty()) throw CliError(fmt::format("{}: the key must not be empty", f));
          if (default_keys) o.api_keys.clear();
          default_keys = false;
          o.api_keys.emplace_back(v);
        }},
       {"--catalog", [&](auto, auto v) { o.catalog_path = std::string(v); }},
-      {"--idle-timeout", [&](auto, auto v) {
+      {"--idle-timeout",
+       [&](auto, auto v) {
          o.idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(parse_duration(v));
        }},
-      {"--log-level", [&](auto f, auto v) {
-         static const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+      {"--log-level",
+       [&](auto f, auto v) {
+         static const std::vector<std::string_view> kLevels = {"trace", "debug", "info",
+                                                               "warn",  "error", "off"};
          if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
-           throw CliError(fmt::format("{}: '{}' is not one of trace, debug, info, warn, error, off", f, v));
+           throw CliError(
+               fmt::format("{}: '{}' is not one of trace, debug, info, warn, error, off", f, v));
          }
          o.log_level = std::string(v);
        }},
-      {"--seed", [&](auto f, auto v) { o.data.seed = static_cast<std::uint64_t>(parse_integer(f, v, 0)); }},
-      {"--profiles", [&](auto f, auto v) { o.data.profiles = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
-      {"--custom-records", [&](auto f, auto v) { o.data.custom_records = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
-      {"--profile-tables", [&](auto f, auto v) { o.data.profile_tables = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
-      {"--custom-tables", [&](auto f, auto v) { o.data.custom_tables = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
+      {"--seed",
+       [&](auto f, auto v) { o.data.seed = static_cast<std::uint64_t>(parse_integer(f, v, 0)); }},
+      {"--profiles",
+       [&](auto f, auto v) { o.data.profiles = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
+      {"--custom-records",
+       [&](auto f, auto v) {
+         o.data.custom_records = static_cast<std::size_t>(parse_integer(f, v, 0));
+       }},
+      {"--profile-tables",
+       [&](auto f, auto v) {
+         o.data.profile_tables = static_cast<std::size_t>(parse_integer(f, v, 0));
+       }},
+      {"--custom-tables",
+       [&](auto f, auto v) {
+         o.data.custom_tables = static_cast<std::size_t>(parse_integer(f, v, 0));
+       }},
       {"--profile-table-name", [&](auto, auto v) { o.data.profile_table_name = std::string(v); }},
-      {"--profile-table-id", [&](auto f, auto v) {
+      {"--profile-table-id",
+       [&](auto f, auto v) {
          parse_integer(f, v, 1);
          o.data.profile_table_id = std::string(v);
        }},
       {"--custom-table-name", [&](auto, auto v) { o.data.custom_table_name = std::string(v); }},
-      {"--history-days", [&](auto f, auto v) { o.data.history.history_days = parse_integer(f, v, 1); }},
-      {"--plateau-share", [&](auto f, auto v) { o.data.history.plateau_share = parse_fraction(f, v); }},
-      {"--plateau-max", [&](auto f, auto v) { o.data.history.plateau_max = parse_integer(f, v, 2); }},
-      {"--static-rows", [&](auto f, auto v) { o.data.static_rows = static_cast<std::size_t>(parse_integer(f, v, 1)); }},
-      {"--interaction-rows", [&](auto f, auto v) { o.data.interaction_rows = static_cast<std::size_t>(parse_integer(f, v, 0)); }},
-      {"--timestamp-style", [&](auto f, auto v) {
-         if (v == "iso-utc") o.data.style = TimestampStyle::kIsoUtc;
-         else if (v == "naive-brussels") o.data.style = TimestampStyle::kNaiveBrussels;
-         else throw CliError(fmt::format("{}: '{}' is not iso-utc or naive-brussels", f, v));
+      {"--history-days",
+       [&](auto f, auto v) { o.data.history.history_days = parse_integer(f, v, 1); }},
+      {"--plateau-share",
+       [&](auto f, auto v) { o.data.history.plateau_share = parse_fraction(f, v); }},
+      {"--plateau-max",
+       [&](auto f, auto v) { o.data.history.plateau_max = parse_integer(f, v, 2); }},
+      {"--static-rows",
+       [&](auto f, auto v) {
+         o.data.static_rows = static_cast<std::size_t>(parse_integer(f, v, 1));
        }},
-      {"--token-ttl", [&](auto f, auto v) {
-         o.token_ttl_s = std::chrono::duration_cast<std::chrono::seconds>(parse_duration(v)).count();
+      {"--interaction-rows",
+       [&](auto f, auto v) {
+         o.data.interaction_rows = static_cast<std::size_t>(parse_integer(f, v, 0));
+       }},
+      {"--timestamp-style",
+       [&](auto f, auto v) {
+         if (v == "iso-utc")
+           o.data.style = TimestampStyle::kIsoUtc;
+         else if (v == "naive-brussels")
+           o.data.style = TimestampStyle::kNaiveBrussels;
+         else
+           throw CliError(fmt::format("{}: '{}' is not iso-utc or naive-brussels", f, v));
+       }},
+      {"--token-ttl",
+       [&](auto f, auto v) {
+         o.token_ttl_s =
+             std::chrono::duration_cast<std::chrono::seconds>(parse_duration(v)).count();
          if (o.token_ttl_s < 1) throw CliError(fmt::format("{}: the TTL must be at least 1s", f));
        }},
-      {"--max-concurrent", [&](auto f, auto v) { o.limits.max_concurrent = parse_integer(f, v, 0); }},
-      {"--calls-per-minute", [&](auto f, auto v) { o.limits.calls_per_minute = parse_integer(f, v, 0); }},
-      {"--rate-window", [&](auto f, auto v) {
+      {"--max-concurrent",
+       [&](auto f, auto v) { o.limits.max_concurrent = parse_integer(f, v, 0); }},
+      {"--calls-per-minute",
+       [&](auto f, auto v) { o.limits.calls_per_minute = parse_integer(f, v, 0); }},
+      {"--rate-window",
+       [&](auto f, auto v) {
          o.limits.window = parse_duration(v);
          if (o.limits.window.count() <= 0) throw CliError(fmt::format("{}: must be positive", f));
        }},
-      {"--limits", [&](auto f, auto v) {
+      {"--limits",
+       [&](auto f, auto v) {
          if (v == "off") {
            o.limits.max_concurrent = 0;
            o.limits.calls_per_minute = 0;
@@ -191,9 +229,11 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
       {"--latency-jitter", [&](auto, auto v) { o.faults.latency_jitter = parse_duration(v); }},
       {"--fail-next", [&](auto f, auto v) { o.faults.fail_next = parse_integer(f, v, 0); }},
       {"--fail-every", [&](auto f, auto v) { o.faults.fail_every = parse_integer(f, v, 0); }},
-      {"--fail-status", [&](auto f, auto v) {
+      {"--fail-status",
+       [&](auto f, auto v) {
          const auto status = parse_integer(f, v, 400);
-         if (status > 599) throw CliError(fmt::format("{}: {} is not an HTTP error status", f, status));
+         if (status > 599)
+           throw CliError(fmt::format("{}: {} is not an HTTP error status", f, status));
          o.faults.fail_status = static_cast<int>(status);
        }},
       {"--fail-route", [&](auto, auto v) { o.faults.route_prefix = std::string(v); }},
@@ -221,7 +261,8 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
     }
     std::string_view value;
     bool inline_value = false;
-    if (const std::size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+    if (const std::size_t eq = arg.find('=');
+        arg.starts_with("--") && eq != std::string_view::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
       inline_value = true;

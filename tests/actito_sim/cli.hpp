@@ -19,8 +19,8 @@ class CliError : public std::runtime_error {
 };
 
 struct CliOptions {
-  SimOptions sim;          // port defaults to 8089 here
-  std::string port_file;   // write the bound port there after start
+  SimOptions sim;         // port defaults to 8089 here
+  std::string port_file;  // write the bound port there after start
   bool help = false;
 };
 

@@ -11,8 +11,19 @@ namespace {
 
 namespace json = boost::json;
 
-enum class Gen { kOrderId, kCustomerId, kStoreId, kOrderMoment, kAmount, kStatus, kItemCount,
-                 kGiftWrapped, kDeliveryDate, kTags, kNote };
+enum class Gen {
+  kOrderId,
+  kCustomerId,
+  kStoreId,
+  kOrderMoment,
+  kAmount,
+  kStatus,
+  kItemCount,
+  kGiftWrapped,
+  kDeliveryDate,
+  kTags,
+  kNote
+};
 
 struct AttributeDef {
   const char* name;
@@ -27,14 +38,19 @@ struct AttributeDef {
 
 constexpr std::array kAttributes = {
     AttributeDef{"orderId", "STRING", FieldType::kString, false, true, true, true, Gen::kOrderId},
-    AttributeDef{"customerId", "STRING", FieldType::kString, false, true, true, false, Gen::kCustomerId},
+    AttributeDef{"customerId", "STRING", FieldType::kString, false, true, true, false,
+                 Gen::kCustomerId},
     AttributeDef{"storeId", "LONG", FieldType::kLong, false, true, true, false, Gen::kStoreId},
-    AttributeDef{"orderMoment", "TIMESTAMP", FieldType::kTimestamp, false, true, true, false, Gen::kOrderMoment},
+    AttributeDef{"orderMoment", "TIMESTAMP", FieldType::kTimestamp, false, true, true, false,
+                 Gen::kOrderMoment},
     AttributeDef{"amount", "NUMBER", FieldType::kNumber, false, true, false, false, Gen::kAmount},
     AttributeDef{"status", "STRING", FieldType::kString, false, true, true, false, Gen::kStatus},
-    AttributeDef{"itemCount", "INTEGER", FieldType::kInteger, false, false, false, false, Gen::kItemCount},
-    AttributeDef{"giftWrapped", "BOOLEAN", FieldType::kBoolean, false, false, false, false, Gen::kGiftWrapped},
-    AttributeDef{"deliveryDate", "DATE", FieldType::kDate, false, false, false, false, Gen::kDeliveryDate},
+    AttributeDef{"itemCount", "INTEGER", FieldType::kInteger, false, false, false, false,
+                 Gen::kItemCount},
+    AttributeDef{"giftWrapped", "BOOLEAN", FieldType::kBoolean, false, false, false, false,
+                 Gen::kGiftWrapped},
+    AttributeDef{"deliveryDate", "DATE", FieldType::kDate, false, false, false, false,
+                 Gen::kDeliveryDate},
     AttributeDef{"tags", "STRING", FieldType::kStringArray, true, false, false, false, Gen::kTags},
     AttributeDef{"note", "STRING", FieldType::kString, false, false, false, false, Gen::kNote},
 };
@@ -44,16 +60,20 @@ constexpr const char* kCreationTimeAttribute = "orderMoment";
 constexpr std::array kStatuses = {"NEW", "SHIPPING", "SHIPPED", "CANCELED"};
 constexpr std::array kTags = {"web", "store", "promo", "gift", "express"};
 // Notes exercise escaping: quotes, control characters, non-ASCII text.
-constexpr std::array kNotes = {"Leave at the door", "He said \"ring twice\"",
-                               "Back entrance\nsecond floor", "Livraison à l'accueil — merci",
-                               "Tab\tseparated", "Fragile \xF0\x9F\x93\xA6"};
+constexpr std::array kNotes = {"Leave at the door",
+                               "He said \"ring twice\"",
+                               "Back entrance\nsecond floor",
+                               "Livraison à l'accueil — merci",
+                               "Tab\tseparated",
+                               "Fragile \xF0\x9F\x93\xA6"};
 constexpr std::int64_t kMsPerDay = 86'400'000;
 
 enum ColumnIndex : std::size_t { kColOrderId, kColId, kColCreated, kColUpdated, kColOrderMoment };
 
 std::string upper_first(std::string_view name) {
   std::string out(name);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z')
+    out[0] = static_cast<char>(out[0] - 'a' + 'A');
   return out;
 }
 
@@ -71,15 +91,16 @@ ObjectSpec make_spec(const DynamicTemplate& t, const std::string& name) {
   spec.max_page_size = t.max_page_size;
   spec.fields = t.plain_fields();
   for (const auto& a : kAttributes) {
-    spec.fields.push_back(FieldSpec{upper_first(a.name), a.name, a.field_type, !a.mandatory, false, {}});
+    spec.fields.push_back(
+        FieldSpec{upper_first(a.name), a.name, a.field_type, !a.mandatory, false, {}});
   }
   auto resolve = [&](const std::string& name_or_placeholder) -> std::string {
     if (is_primary_key_placeholder(name_or_placeholder)) return kPrimaryKey;
     for (const auto& f : spec.fields) {
       if (f.name == name_or_placeholder || f.wire == name_or_placeholder) return f.wire;
     }
-    throw std::runtime_error(fmt::format("catalog {}: cannot resolve '{}'", t.name_pattern,
-                                         name_or_placeholder));
+    throw std::runtime_error(
+        fmt::format("catalog {}: cannot resolve '{}'", t.name_pattern, name_or_placeholder));
   };
   for (const auto& k : t.key) spec.key.push_back(resolve(k));
   for (const auto& [logical, ops] : t.native_filters) {
@@ -112,8 +133,8 @@ std::string make_uuid(std::uint64_t seed, std::string_view name) {
   for (const char c : name) h = mix64(h ^ static_cast<unsigned char>(c));
   const std::uint64_t a = h;
   const std::uint64_t b = mix64(h + 1);
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF,
-                     a & 0xFFF, 0x8000 | ((b >> 48) & 0x3FFF), b & 0xFFFFFFFFFFFFULL);
+  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFF,
+                     0x8000 | ((b >> 48) & 0x3FFF), b & 0xFFFFFFFFFFFFULL);
 }
 
 json::object make_structure(const std::string& id, const std::string& name,
@@ -127,11 +148,14 @@ json::object make_structure(const std::string& id, const std::string& name,
   s["bigTable"] = false;
   json::array attributes;
   for (const auto& a : kAttributes) {
-    json::object attribute{{"name", a.name},           {"valueType", a.value_type},
-                           {"mandatory", a.mandatory}, {"indexed", a.indexed},
+    json::object attribute{{"name", a.name},
+                           {"valueType", a.value_type},
+                           {"mandatory", a.mandatory},
+                           {"indexed", a.indexed},
                            {"unique", a.unique}};
     if (a.multi_valued) attribute["multiValued"] = true;
-    if (a.gen == Gen::kOrderId) attribute["valueRestriction"] = {{"minLength", 16}, {"maxLength", 16}};
+    if (a.gen == Gen::kOrderId)
+      attribute["valueRestriction"] = {{"minLength", 16}, {"maxLength", 16}};
     if (a.gen == Gen::kStatus) {
       json::array accepted;
       for (const char* status : kStatuses) accepted.emplace_back(status);
@@ -140,12 +164,13 @@ json::object make_structure(const std::string& id, const std::string& name,
     attributes.push_back(std::move(attribute));
   }
   s["attributes"] = std::move(attributes);
-  s["foreignKeys"] = json::array{json::object{
-      {"name", "link-to-customer"},
-      {"attribute", "customerId"},
-      {"reference",
-       {{"tableType", "PROFILE_TABLE"}, {"tableId", profile_table_id}, {"attribute", "customerId"}}},
-      {"onDelete", "CASCADE"}}};
+  s["foreignKeys"] = json::array{json::object{{"name", "link-to-customer"},
+                                              {"attribute", "customerId"},
+                                              {"reference",
+                                               {{"tableType", "PROFILE_TABLE"},
+                                                {"tableId", profile_table_id},
+                                                {"attribute", "customerId"}}},
+                                              {"onDelete", "CASCADE"}}};
   s["eventsToTrigger"] = json::array{};
   return s;
 }
@@ -174,9 +199,10 @@ CustomTable::CustomTable(const DynamicTemplate& record_template, TableOptions op
     rows[i].created_ms = history[i].created_ms;
     rows[i].updated_ms = history[i].updated_ms;
     rows[i].version = history[i].version;
-    rows[i].ref = profile_count > 0
-                      ? 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(profile_count)))
-                      : 0;
+    rows[i].ref =
+        profile_count > 0
+            ? 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(profile_count)))
+            : 0;
   }
   load_rows(std::move(rows));
 }
@@ -193,7 +219,8 @@ std::int64_t CustomTable::derived_key(std::size_t column, const RecordCore& row)
   return RecordTable::derived_key(column, row);
 }
 
-bool CustomTable::literal_key(std::size_t column, const TypedValue& value, std::int64_t& key) const {
+bool CustomTable::literal_key(std::size_t column, const TypedValue& value,
+                              std::int64_t& key) const {
   if (column != kColOrderId) return RecordTable::literal_key(column, value, key);
   key = resolve_key(value.text);
   return key > 0;
@@ -235,18 +262,36 @@ void CustomTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter& 
     const auto& a = kAttributes[i];
     w.key(a.name);
     switch (a.gen) {
-      case Gen::kOrderId: w.string(order_id(id)); break;
+      case Gen::kOrderId:
+        w.string(order_id(id));
+        break;
       case Gen::kCustomerId:
-        if (row.ref > 0) w.string(ProfileTable::customer_id(row.ref)); else w.null();
+        if (row.ref > 0)
+          w.string(ProfileTable::customer_id(row.ref));
+        else
+          w.null();
         break;
-      case Gen::kStoreId: w.integer(1 + static_cast<std::int64_t>(stable(41) % 40)); break;
-      case Gen::kOrderMoment: write_timestamp(w, order_moment(row)); break;
-      case Gen::kAmount: w.decimal(99 + static_cast<std::int64_t>(current(42) % 99'900), 2); break;
+      case Gen::kStoreId:
+        w.integer(1 + static_cast<std::int64_t>(stable(41) % 40));
+        break;
+      case Gen::kOrderMoment:
+        write_timestamp(w, order_moment(row));
+        break;
+      case Gen::kAmount:
+        w.decimal(99 + static_cast<std::int64_t>(current(42) % 99'900), 2);
+        break;
       case Gen::kStatus:
-        if (current(43) % 15 == 0) w.string("CANCELED"); else w.string(kStatuses[std::min<std::uint32_t>(v, 2)]);
+        if (current(43) % 15 == 0)
+          w.string("CANCELED");
+        else
+          w.string(kStatuses[std::min<std::uint32_t>(v, 2)]);
         break;
-      case Gen::kItemCount: w.integer(1 + static_cast<std::int64_t>(stable(44) % 9)); break;
-      case Gen::kGiftWrapped: w.boolean(stable(45) % 7 == 0); break;
+      case Gen::kItemCount:
+        w.integer(1 + static_cast<std::int64_t>(stable(44) % 9));
+        break;
+      case Gen::kGiftWrapped:
+        w.boolean(stable(45) % 7 == 0);
+        break;
       case Gen::kDeliveryDate:
         if (v == 0) {
           w.null();
@@ -271,7 +316,10 @@ void CustomTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter& 
         break;
       }
       case Gen::kNote:
-        if (current(48) % 5 != 0) w.null(); else w.string(kNotes[current(49) % kNotes.size()]);
+        if (current(48) % 5 != 0)
+          w.null();
+        else
+          w.string(kNotes[current(49) % kNotes.size()]);
         break;
     }
   }

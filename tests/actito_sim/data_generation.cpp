@@ -28,7 +28,8 @@ std::vector<SeededMoments> generate_history(std::size_t count, const HistoryOpti
   std::vector<SeededMoments> rows(count);
   if (count == 0) return rows;
   const double share = std::clamp(options.plateau_share, 0.0, 1.0);
-  const auto plateau_rows = static_cast<std::size_t>(std::llround(share * static_cast<double>(count)));
+  const auto plateau_rows =
+      static_cast<std::size_t>(std::llround(share * static_cast<double>(count)));
   const std::size_t import_budget = (plateau_rows + 1) / 2;
   std::size_t update_budget = plateau_rows - import_budget;
 
@@ -44,9 +45,10 @@ std::vector<SeededMoments> generate_history(std::size_t count, const HistoryOpti
   const double step = static_cast<double>(history_ms - 1000) / static_cast<double>(groups.size());
   std::size_t row = 0;
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    const auto jitter = static_cast<std::int64_t>(
-        static_cast<double>(rng.below(1'000'000)) / 1'000'000.0 * step * 0.9);
-    const std::int64_t created = start + static_cast<std::int64_t>(static_cast<double>(g) * step) + jitter;
+    const auto jitter = static_cast<std::int64_t>(static_cast<double>(rng.below(1'000'000)) /
+                                                  1'000'000.0 * step * 0.9);
+    const std::int64_t created =
+        start + static_cast<std::int64_t>(static_cast<double>(g) * step) + jitter;
     const bool bulk = groups[g] > 1;
     for (std::size_t k = 0; k < groups[g]; ++k, ++row) {
       SeededMoments& m = rows[row];
@@ -56,7 +58,8 @@ std::vector<SeededMoments> generate_history(std::size_t count, const HistoryOpti
       if (rng.chance(bulk ? 0.15 : 0.6)) {
         const std::int64_t room = options.anchor_ms - 1000 - created;
         if (room > 0) {
-          m.updated_ms = created + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(room)));
+          m.updated_ms =
+              created + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(room)));
           m.version = 1 + static_cast<std::uint32_t>(rng.below(3));
         }
       }
@@ -67,7 +70,8 @@ std::vector<SeededMoments> generate_history(std::size_t count, const HistoryOpti
   for (std::size_t size : plateau_sizes(update_budget, options.plateau_max, rng)) {
     const std::int64_t earliest = options.anchor_ms - history_ms / 2;
     const std::int64_t moment =
-        earliest + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(history_ms / 2 - 1000)));
+        earliest +
+        static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(history_ms / 2 - 1000)));
     const auto eligible = static_cast<std::size_t>(
         std::upper_bound(rows.begin(), rows.end(), moment,
                          [](std::int64_t t, const SeededMoments& m) { return t < m.created_ms; }) -

@@ -43,10 +43,10 @@ class Rng {
 
 // How seeded history looks.
 struct HistoryOptions {
-  std::int64_t anchor_ms = 0;               // "now" of the generation; every moment is before it
-  std::int64_t history_days = 400;          // moments spread over this many days before anchor
-  double plateau_share = 0.2;               // share of rows that sit in bulk plateaus
-  std::int64_t plateau_max = 5000;          // largest plateau
+  std::int64_t anchor_ms = 0;       // "now" of the generation; every moment is before it
+  std::int64_t history_days = 400;  // moments spread over this many days before anchor
+  double plateau_share = 0.2;       // share of rows that sit in bulk plateaus
+  std::int64_t plateau_max = 5000;  // largest plateau
 };
 
 struct SeededMoments {

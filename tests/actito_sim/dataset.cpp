@@ -24,7 +24,8 @@ Dataset::Dataset(const Catalog& catalog, DataOptions options)
   for (std::size_t i = 0; i < options.profile_tables; ++i) {
     TableOptions t;
     t.id = std::to_string(numeric_id + static_cast<std::int64_t>(i));
-    t.name = i == 0 ? options.profile_table_name : fmt::format("{}{}", options.profile_table_name, i + 1);
+    t.name = i == 0 ? options.profile_table_name
+                    : fmt::format("{}{}", options.profile_table_name, i + 1);
     t.rows = options.profiles;
     t.seed = options.seed + i;
     t.history = options.history;
@@ -33,13 +34,16 @@ Dataset::Dataset(const Catalog& catalog, DataOptions options)
   }
   for (std::size_t i = 0; i < options.custom_tables; ++i) {
     TableOptions t;
-    t.name = i == 0 ? options.custom_table_name : fmt::format("{}{}", options.custom_table_name, i + 1);
+    t.name =
+        i == 0 ? options.custom_table_name : fmt::format("{}{}", options.custom_table_name, i + 1);
     t.rows = options.custom_records;
     t.seed = options.seed + 1000 + i;
     t.history = options.history;
     t.style = options.style;
-    const std::string reference = profile_tables_.empty() ? std::string() : profile_tables_.front()->table_id();
-    const auto profile_count = static_cast<std::int64_t>(profile_tables_.empty() ? 0 : options.profiles);
+    const std::string reference =
+        profile_tables_.empty() ? std::string() : profile_tables_.front()->table_id();
+    const auto profile_count =
+        static_cast<std::int64_t>(profile_tables_.empty() ? 0 : options.profiles);
     custom_tables_.push_back(
         std::make_unique<CustomTable>(custom_template, std::move(t), reference, profile_count));
   }
@@ -67,7 +71,8 @@ void Dataset::build_static_objects(const Catalog& catalog, const DataOptions& op
     context.profile_table_name = profile_tables_.front()->table_name();
   }
   context.profile_count = static_cast<std::int64_t>(profile_tables_.empty() ? 0 : options.profiles);
-  context.reference_range = static_cast<std::int64_t>(std::max<std::size_t>(options.static_rows, 1));
+  context.reference_range =
+      static_cast<std::int64_t>(std::max<std::size_t>(options.static_rows, 1));
   auto rows_for = [&](const ObjectSpec& spec) {
     if (spec.max_page_size > 200) return options.interaction_rows;  // the interaction objects
     return spec.parent_object.empty() ? options.static_rows : options.static_rows * 2;
@@ -137,8 +142,8 @@ std::vector<std::string> Dataset::table_names() const {
 MutationResult Dataset::mutate(const MutationSpec& spec) {
   RecordTable* target = table(spec.table);
   if (target == nullptr) {
-    throw std::invalid_argument(fmt::format("unknown table '{}' (tables: {})", spec.table,
-                                            fmt::join(table_names(), ", ")));
+    throw std::invalid_argument(
+        fmt::format("unknown table '{}' (tables: {})", spec.table, fmt::join(table_names(), ", ")));
   }
   std::vector<std::int64_t> refs;
   if (auto* custom = dynamic_cast<CustomTable*>(target); custom != nullptr && spec.creates > 0) {

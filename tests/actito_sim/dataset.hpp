@@ -18,19 +18,19 @@ namespace replicator::actito_sim {
 
 struct DataOptions {
   std::uint64_t seed = 42;
-  std::size_t profiles = 1000;                // rows of each profile table
-  std::size_t custom_records = 1000;          // rows of each custom table
-  std::size_t profile_tables = 1;             // "Customers" (id 16), then "Customers2" (17)...
-  std::size_t custom_tables = 1;              // "Orders", then "Orders2"... (all -> first profile table)
+  std::size_t profiles = 1000;        // rows of each profile table
+  std::size_t custom_records = 1000;  // rows of each custom table
+  std::size_t profile_tables = 1;     // "Customers" (id 16), then "Customers2" (17)...
+  std::size_t custom_tables = 1;      // "Orders", then "Orders2"... (all -> first profile table)
   std::string profile_table_name = "Customers";
   std::string profile_table_id = "16";
   std::string custom_table_name = "Orders";
-  HistoryOptions history;                     // anchor_ms 0 = the current time
+  HistoryOptions history;  // anchor_ms 0 = the current time
   TimestampStyle style = TimestampStyle::kIsoUtc;
-  bool static_objects = true;                 // serve every static object of the catalog too
-  std::size_t static_rows = 12;               // rows per static object (and per scenario list)
-  std::size_t interaction_rows = 200;         // rows of the interaction objects
-  std::string entity = "acme";                // for derived fields such as entityOfTarget
+  bool static_objects = true;          // serve every static object of the catalog too
+  std::size_t static_rows = 12;        // rows per static object (and per scenario list)
+  std::size_t interaction_rows = 200;  // rows of the interaction objects
+  std::string entity = "acme";         // for derived fields such as entityOfTarget
 };
 
 // Owns every table. The table set is fixed after construction, so lookups are lock-free; each
@@ -52,7 +52,9 @@ class Dataset {
   const GenericCollection* profile_table_object(std::string_view name_pattern,
                                                 std::string_view table_id) const noexcept;
 
-  const GenericCollection& profile_table_structures() const noexcept { return *profile_structures_; }
+  const GenericCollection& profile_table_structures() const noexcept {
+    return *profile_structures_;
+  }
   const GenericCollection& custom_table_structures() const noexcept { return *custom_structures_; }
 
   // Applies a mutation; deleting profiles also deletes the custom records that reference them

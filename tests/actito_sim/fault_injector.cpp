@@ -10,8 +10,8 @@ FaultInjector::Decision FaultInjector::decide(std::string_view path) {
   d.delay = spec_.latency;
   if (spec_.latency_jitter.count() > 0) {
     jitter_state_ = mix64(jitter_state_);
-    d.delay += std::chrono::milliseconds(
-        static_cast<std::int64_t>(jitter_state_ % static_cast<std::uint64_t>(spec_.latency_jitter.count() + 1)));
+    d.delay += std::chrono::milliseconds(static_cast<std::int64_t>(
+        jitter_state_ % static_cast<std::uint64_t>(spec_.latency_jitter.count() + 1)));
   }
   if (!path.starts_with(spec_.route_prefix)) return d;
   if (spec_.close_next > 0) {

@@ -15,8 +15,8 @@ class FaultInjector {
  public:
   struct Decision {
     std::chrono::milliseconds delay{0};
-    bool close = false;        // drop the connection without answering
-    int fail_status = 0;       // 0 = no injected failure
+    bool close = false;   // drop the connection without answering
+    int fail_status = 0;  // 0 = no injected failure
     std::int64_t retry_after_s = -1;
   };
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include "tests/actito_sim/api_error.hpp"
 
@@ -41,17 +41,25 @@ Comparable comparable(const json::value* value, FieldType type) {
     switch (type) {
       case FieldType::kInteger:
       case FieldType::kLong:
-        if (value->is_string()) c.integer = std::stoll(std::string(value->get_string()));
-        else c.integer = value->to_number<std::int64_t>();
+        if (value->is_string())
+          c.integer = std::stoll(std::string(value->get_string()));
+        else
+          c.integer = value->to_number<std::int64_t>();
         break;
-      case FieldType::kBoolean: c.integer = value->is_bool() && value->get_bool() ? 1 : 0; break;
+      case FieldType::kBoolean:
+        c.integer = value->is_bool() && value->get_bool() ? 1 : 0;
+        break;
       case FieldType::kNumber:
-        if (value->is_string()) c.number = std::stod(std::string(value->get_string()));
-        else c.number = value->to_number<double>();
+        if (value->is_string())
+          c.number = std::stod(std::string(value->get_string()));
+        else
+          c.number = value->to_number<double>();
         break;
       case FieldType::kTimestamp:
-        if (value->is_string()) c.integer = parse_timestamp(value->get_string());
-        else c.integer = value->to_number<std::int64_t>();
+        if (value->is_string())
+          c.integer = parse_timestamp(value->get_string());
+        else
+          c.integer = value->to_number<std::int64_t>();
         break;
       case FieldType::kDate:
         c.integer = value->is_string() ? parse_date(value->get_string()) : 0;
@@ -59,8 +67,10 @@ Comparable comparable(const json::value* value, FieldType type) {
       case FieldType::kString:
       case FieldType::kJson:
       case FieldType::kStringArray:
-        if (value->is_string()) c.text = value->get_string();
-        else c.text = json::serialize(*value);
+        if (value->is_string())
+          c.text = value->get_string();
+        else
+          c.text = json::serialize(*value);
         break;
     }
   } catch (const std::exception&) {
@@ -72,14 +82,16 @@ Comparable comparable(const json::value* value, FieldType type) {
 int compare(const Comparable& a, const Comparable& b, FieldType type) {
   if (a.null || b.null) return a.null == b.null ? 0 : (a.null ? -1 : 1);  // nulls low
   switch (type) {
-    case FieldType::kNumber: return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+    case FieldType::kNumber:
+      return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
     case FieldType::kString:
     case FieldType::kJson:
     case FieldType::kStringArray: {
       const int r = a.text.compare(b.text);  // byte order of UTF-8 == code point order
       return r < 0 ? -1 : (r > 0 ? 1 : 0);
     }
-    default: return a.integer < b.integer ? -1 : (a.integer > b.integer ? 1 : 0);
+    default:
+      return a.integer < b.integer ? -1 : (a.integer > b.integer ? 1 : 0);
   }
 }
 
@@ -97,17 +109,24 @@ bool matches(const json::object& row, const Constraint& constraint) {
   const Comparable value = comparable(find_path(row, constraint.field->wire), type);
   if (value.null) return false;  // null cannot be searched for (contract 3.4)
   if (constraint.op == Op::kIn) {
-    return std::any_of(constraint.values.begin(), constraint.values.end(),
-                       [&](const TypedValue& v) { return compare(value, from_typed(v), type) == 0; });
+    return std::any_of(
+        constraint.values.begin(), constraint.values.end(),
+        [&](const TypedValue& v) { return compare(value, from_typed(v), type) == 0; });
   }
   const int r = compare(value, from_typed(constraint.values.front()), type);
   switch (constraint.op) {
-    case Op::kEq: return r == 0;
-    case Op::kLt: return r < 0;
-    case Op::kLe: return r <= 0;
-    case Op::kGt: return r > 0;
-    case Op::kGe: return r >= 0;
-    case Op::kIn: return false;
+    case Op::kEq:
+      return r == 0;
+    case Op::kLt:
+      return r < 0;
+    case Op::kLe:
+      return r <= 0;
+    case Op::kGt:
+      return r > 0;
+    case Op::kGe:
+      return r >= 0;
+    case Op::kIn:
+      return false;
   }
   return false;
 }
@@ -115,7 +134,8 @@ bool matches(const json::object& row, const Constraint& constraint) {
 void render_timestamps(json::object& object, const ObjectSpec& spec, std::string_view prefix,
                        TimestampStyle style) {
   for (auto& [key, value] : object) {
-    const std::string wire = prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, std::string_view(key));
+    const std::string wire =
+        prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, std::string_view(key));
     if (value.is_object()) {
       render_timestamps(value.get_object(), spec, wire, style);
       continue;
@@ -144,7 +164,8 @@ std::size_t GenericCollection::size() const {
   return rows_.size();
 }
 
-std::string GenericCollection::render(const json::object& row, const ListRequest* projection) const {
+std::string GenericCollection::render(const json::object& row,
+                                      const ListRequest* projection) const {
   json::object copy;
   for (const auto& [key, value] : row) {
     if (projection != nullptr && !projection->wants(key)) continue;
@@ -168,16 +189,18 @@ std::int64_t GenericCollection::list_page(const ListRequest& request, std::strin
   }
   std::vector<const FieldSpec*> sort_fields;
   for (const auto& key : request.sort) sort_fields.push_back(spec_.field(key.wire));
-  std::stable_sort(selected.begin(), selected.end(), [&](const json::object* a, const json::object* b) {
-    for (std::size_t i = 0; i < request.sort.size(); ++i) {
-      const FieldSpec* field = sort_fields[i];
-      const FieldType type = field != nullptr ? field->type : FieldType::kString;
-      const std::string& wire = request.sort[i].wire;
-      const int r = compare(comparable(find_path(*a, wire), type), comparable(find_path(*b, wire), type), type);
-      if (r != 0) return request.sort[i].descending ? r > 0 : r < 0;
-    }
-    return false;
-  });
+  std::stable_sort(selected.begin(), selected.end(),
+                   [&](const json::object* a, const json::object* b) {
+                     for (std::size_t i = 0; i < request.sort.size(); ++i) {
+                       const FieldSpec* field = sort_fields[i];
+                       const FieldType type = field != nullptr ? field->type : FieldType::kString;
+                       const std::string& wire = request.sort[i].wire;
+                       const int r = compare(comparable(find_path(*a, wire), type),
+                                             comparable(find_path(*b, wire), type), type);
+                       if (r != 0) return request.sort[i].descending ? r > 0 : r < 0;
+                     }
+                     return false;
+                   });
   const auto total = static_cast<std::int64_t>(selected.size());
   const std::int64_t offset = request.offset();
   bool first = true;
@@ -208,16 +231,17 @@ void GenericCollection::get_scoped(std::string_view key, std::string_view scope_
     out += render(row, nullptr);
     return;
   }
-  throw ApiError(404, spec_.name == "ProfileTables" || spec_.name == "CustomTables"
-                          ? "TABLE_NOT_FOUND"
-                          : "RECORD_NOT_FOUND",
+  throw ApiError(404,
+                 spec_.name == "ProfileTables" || spec_.name == "CustomTables" ? "TABLE_NOT_FOUND"
+                                                                               : "RECORD_NOT_FOUND",
                  fmt::format("no {} with {} '{}'", spec_.name, key_wire, key));
 }
 
 bool GenericCollection::contains(std::string_view wire, std::string_view value) const {
   std::shared_lock lock(mutex_);
-  return std::any_of(rows_.begin(), rows_.end(),
-                     [&](const json::object& row) { return text_equals(find_path(row, wire), value); });
+  return std::any_of(rows_.begin(), rows_.end(), [&](const json::object& row) {
+    return text_equals(find_path(row, wire), value);
+  });
 }
 
 }  // namespace replicator::actito_sim

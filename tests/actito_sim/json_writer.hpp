@@ -15,10 +15,24 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  void begin_object() { separate(); out_.push_back('{'); first_ = true; }
-  void end_object() { out_.push_back('}'); first_ = false; }
-  void begin_array() { separate(); out_.push_back('['); first_ = true; }
-  void end_array() { out_.push_back(']'); first_ = false; }
+  void begin_object() {
+    separate();
+    out_.push_back('{');
+    first_ = true;
+  }
+  void end_object() {
+    out_.push_back('}');
+    first_ = false;
+  }
+  void begin_array() {
+    separate();
+    out_.push_back('[');
+    first_ = true;
+  }
+  void end_array() {
+    out_.push_back(']');
+    first_ = false;
+  }
 
   // Writes `"name":`; the next value follows without a comma.
   void key(std::string_view name) {
@@ -28,9 +42,18 @@ class JsonWriter {
     after_key_ = true;
   }
 
-  void string(std::string_view value) { separate(); append_string(value); }
-  void null() { separate(); out_.append("null"); }
-  void boolean(bool value) { separate(); out_.append(value ? "true" : "false"); }
+  void string(std::string_view value) {
+    separate();
+    append_string(value);
+  }
+  void null() {
+    separate();
+    out_.append("null");
+  }
+  void boolean(bool value) {
+    separate();
+    out_.append(value ? "true" : "false");
+  }
   void integer(std::int64_t value) {
     separate();
     char buffer[24];
@@ -40,7 +63,10 @@ class JsonWriter {
   // A decimal with exactly `scale` fraction digits from a scaled integer: (1999, 2) -> 19.99.
   void decimal(std::int64_t scaled, int scale);
   // Pre-rendered JSON (a number literal, or a whole value rendered elsewhere).
-  void raw(std::string_view json) { separate(); out_.append(json); }
+  void raw(std::string_view json) {
+    separate();
+    out_.append(json);
+  }
 
   // Appends `value` as a JSON string literal with escapes.
   static void append_escaped(std::string& out, std::string_view value);

@@ -16,8 +16,8 @@
 namespace replicator::actito_sim {
 namespace {
 
-constexpr std::size_t kMaxSortParams = 3;    // contract A05
-constexpr std::size_t kMaxInValues = 100;    // contract A06
+constexpr std::size_t kMaxSortParams = 3;  // contract A05
+constexpr std::size_t kMaxInValues = 100;  // contract A06
 constexpr std::int64_t kDefaultPageSize = 50;
 
 int hex_value(char c) {
@@ -35,8 +35,7 @@ bool parse_int64(std::string_view text, std::int64_t& value) {
 }
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -86,7 +85,8 @@ std::vector<SortKey> parse_sort(const ObjectSpec& spec, const std::vector<std::s
                               fmt::join(spec.sortable, ", ")),
                   "sort");
     }
-    if (std::any_of(keys.begin(), keys.end(), [&](const SortKey& k) { return k.wire == key.wire; })) {
+    if (std::any_of(keys.begin(), keys.end(),
+                    [&](const SortKey& k) { return k.wire == key.wire; })) {
       bad_request("INVALID_SORT", fmt::format("'{}' appears twice in sort", key.wire), "sort");
     }
     keys.push_back(std::move(key));
@@ -324,16 +324,16 @@ ListRequest parse_list_request(const ObjectSpec& spec, const QueryParams& params
     if (name == "page") {
       once(seen_page);
       if (!parse_int64(value, request.page) || request.page < 0) {
-        bad_request("INVALID_PARAMETER",
-                    fmt::format("page '{}' must be an integer >= 0", value), "page");
+        bad_request("INVALID_PARAMETER", fmt::format("page '{}' must be an integer >= 0", value),
+                    "page");
       }
     } else if (name == "size") {
       once(seen_size);
       if (!parse_int64(value, request.size) || request.size <= 0) {
-        bad_request("INVALID_PARAMETER",
-                    fmt::format("size '{}' must be an integer between 1 and {}", value,
-                                spec.max_page_size),
-                    "size");
+        bad_request(
+            "INVALID_PARAMETER",
+            fmt::format("size '{}' must be an integer between 1 and {}", value, spec.max_page_size),
+            "size");
       }
       if (request.size > spec.max_page_size) {
         bad_request("PAGE_SIZE_TOO_LARGE",
@@ -348,15 +348,15 @@ ListRequest parse_list_request(const ObjectSpec& spec, const QueryParams& params
       request.search_param = value;
     } else if (name == "fields") {
       if (spec.projection == Projection::kNone) {
-        bad_request("INVALID_PARAMETER",
-                    fmt::format("'fields' is not supported on {}", spec.name), "fields");
+        bad_request("INVALID_PARAMETER", fmt::format("'fields' is not supported on {}", spec.name),
+                    "fields");
       }
       once(request.has_fields_param);
       request.fields_param = value;
     } else {
       bad_request("INVALID_PARAMETER",
-                  fmt::format("unknown parameter '{}' (allowed: page, size, sort, search{})",
-                              name, spec.projection == Projection::kNone ? "" : ", fields"),
+                  fmt::format("unknown parameter '{}' (allowed: page, size, sort, search{})", name,
+                              spec.projection == Projection::kNone ? "" : ", fields"),
                   name);
     }
   }
@@ -376,16 +376,16 @@ void check_plain_params(const QueryParams& params, const std::vector<std::string
   std::vector<std::string_view> seen;
   for (const auto& [name, value] : params) {
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      bad_request("INVALID_PARAMETER",
-                  allowed.empty()
-                      ? fmt::format("unknown parameter '{}': this route takes no parameters", name)
-                      : fmt::format("unknown parameter '{}' (allowed: {})", name,
-                                    fmt::join(allowed, ", ")),
-                  name);
+      bad_request(
+          "INVALID_PARAMETER",
+          allowed.empty()
+              ? fmt::format("unknown parameter '{}': this route takes no parameters", name)
+              : fmt::format("unknown parameter '{}' (allowed: {})", name, fmt::join(allowed, ", ")),
+          name);
     }
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
-      bad_request("INVALID_PARAMETER",
-                  fmt::format("parameter '{}' is given more than once", name), name);
+      bad_request("INVALID_PARAMETER", fmt::format("parameter '{}' is given more than once", name),
+                  name);
     }
     seen.push_back(name);
   }

@@ -17,8 +17,21 @@ namespace json = boost::json;
 // How each attribute's value is generated. "Stable" values derive from the id only (so unique keys
 // never change); the others derive from (id, version) and change with every update.
 enum class Gen {
-  kEmail, kFirstName, kLastName, kBirthDate, kSex, kLanguage, kGsm, kCustomerId, kLoyaltyPoints,
-  kAccountNumber, kAverageBasket, kProfiling, kLastPurchase, kMemberSince, kInterests,
+  kEmail,
+  kFirstName,
+  kLastName,
+  kBirthDate,
+  kSex,
+  kLanguage,
+  kGsm,
+  kCustomerId,
+  kLoyaltyPoints,
+  kAccountNumber,
+  kAverageBasket,
+  kProfiling,
+  kLastPurchase,
+  kMemberSince,
+  kInterests,
   kFavouriteStore,
 };
 
@@ -34,22 +47,37 @@ struct AttributeDef {
 };
 
 constexpr std::array kAttributes = {
-    AttributeDef{"emailAddress", "EMAIL_ADDRESS", nullptr, FieldType::kString, false, true, true, Gen::kEmail},
-    AttributeDef{"firstName", "FIRSTNAME", nullptr, FieldType::kString, false, false, false, Gen::kFirstName},
-    AttributeDef{"lastName", "LASTNAME", nullptr, FieldType::kString, false, false, false, Gen::kLastName},
-    AttributeDef{"birthDate", "BIRTHDATE", nullptr, FieldType::kDate, false, false, false, Gen::kBirthDate},
+    AttributeDef{"emailAddress", "EMAIL_ADDRESS", nullptr, FieldType::kString, false, true, true,
+                 Gen::kEmail},
+    AttributeDef{"firstName", "FIRSTNAME", nullptr, FieldType::kString, false, false, false,
+                 Gen::kFirstName},
+    AttributeDef{"lastName", "LASTNAME", nullptr, FieldType::kString, false, false, false,
+                 Gen::kLastName},
+    AttributeDef{"birthDate", "BIRTHDATE", nullptr, FieldType::kDate, false, false, false,
+                 Gen::kBirthDate},
     AttributeDef{"sex", "SEX", nullptr, FieldType::kString, false, false, false, Gen::kSex},
-    AttributeDef{"motherLanguage", "MOTHER_LANGUAGE", nullptr, FieldType::kString, false, false, false, Gen::kLanguage},
-    AttributeDef{"gsmNumber", "GSM_NUMBER", nullptr, FieldType::kString, false, false, false, Gen::kGsm},
-    AttributeDef{"customerId", "CUSTOM", "STRING", FieldType::kString, false, false, true, Gen::kCustomerId},
-    AttributeDef{"loyaltyPoints", "CUSTOM", "INTEGER", FieldType::kInteger, false, false, false, Gen::kLoyaltyPoints},
-    AttributeDef{"accountNumber", "CUSTOM", "LONG", FieldType::kLong, false, false, false, Gen::kAccountNumber},
-    AttributeDef{"averageBasket", "CUSTOM", "NUMBER", FieldType::kNumber, false, false, false, Gen::kAverageBasket},
-    AttributeDef{"acceptsProfiling", "CUSTOM", "BOOLEAN", FieldType::kBoolean, false, false, false, Gen::kProfiling},
-    AttributeDef{"lastPurchaseMoment", "CUSTOM", "TIMESTAMP", FieldType::kTimestamp, false, false, false, Gen::kLastPurchase},
-    AttributeDef{"memberSince", "CUSTOM", "DATE", FieldType::kDate, false, false, false, Gen::kMemberSince},
-    AttributeDef{"interests", "CUSTOM", "STRING", FieldType::kStringArray, true, false, false, Gen::kInterests},
-    AttributeDef{"favouriteStore", "CUSTOM", "STRING", FieldType::kString, false, false, false, Gen::kFavouriteStore},
+    AttributeDef{"motherLanguage", "MOTHER_LANGUAGE", nullptr, FieldType::kString, false, false,
+                 false, Gen::kLanguage},
+    AttributeDef{"gsmNumber", "GSM_NUMBER", nullptr, FieldType::kString, false, false, false,
+                 Gen::kGsm},
+    AttributeDef{"customerId", "CUSTOM", "STRING", FieldType::kString, false, false, true,
+                 Gen::kCustomerId},
+    AttributeDef{"loyaltyPoints", "CUSTOM", "INTEGER", FieldType::kInteger, false, false, false,
+                 Gen::kLoyaltyPoints},
+    AttributeDef{"accountNumber", "CUSTOM", "LONG", FieldType::kLong, false, false, false,
+                 Gen::kAccountNumber},
+    AttributeDef{"averageBasket", "CUSTOM", "NUMBER", FieldType::kNumber, false, false, false,
+                 Gen::kAverageBasket},
+    AttributeDef{"acceptsProfiling", "CUSTOM", "BOOLEAN", FieldType::kBoolean, false, false, false,
+                 Gen::kProfiling},
+    AttributeDef{"lastPurchaseMoment", "CUSTOM", "TIMESTAMP", FieldType::kTimestamp, false, false,
+                 false, Gen::kLastPurchase},
+    AttributeDef{"memberSince", "CUSTOM", "DATE", FieldType::kDate, false, false, false,
+                 Gen::kMemberSince},
+    AttributeDef{"interests", "CUSTOM", "STRING", FieldType::kStringArray, true, false, false,
+                 Gen::kInterests},
+    AttributeDef{"favouriteStore", "CUSTOM", "STRING", FieldType::kString, false, false, false,
+                 Gen::kFavouriteStore},
 };
 
 struct Name {
@@ -69,15 +97,15 @@ constexpr std::array kFirstNames = {
 };
 
 constexpr std::array kLastNames = {
-    Name{"Peeters", "peeters"},   Name{"Janssens", "janssens"},
-    Name{"Maes", "maes"},         Name{"Jacobs", "jacobs"},
-    Name{"Mertens", "mertens"},   Name{"Willems", "willems"},
-    Name{"Claes", "claes"},       Name{"Goossens", "goossens"},
-    Name{"Wouters", "wouters"},   Name{"De Smet", "desmet"},
-    Name{"Dubois", "dubois"},     Name{"Lambert", "lambert"},
-    Name{"Dupont", "dupont"},     Name{"Lefèvre", "lefevre"},
-    Name{"D'Hondt", "dhondt"},    Name{"Van den Broeck", "vandenbroeck"},
-    Name{"Müller", "muller"},     Name{"Nguyen", "nguyen"},
+    Name{"Peeters", "peeters"},    Name{"Janssens", "janssens"},
+    Name{"Maes", "maes"},          Name{"Jacobs", "jacobs"},
+    Name{"Mertens", "mertens"},    Name{"Willems", "willems"},
+    Name{"Claes", "claes"},        Name{"Goossens", "goossens"},
+    Name{"Wouters", "wouters"},    Name{"De Smet", "desmet"},
+    Name{"Dubois", "dubois"},      Name{"Lambert", "lambert"},
+    Name{"Dupont", "dupont"},      Name{"Lefèvre", "lefevre"},
+    Name{"D'Hondt", "dhondt"},     Name{"Van den Broeck", "vandenbroeck"},
+    Name{"Müller", "muller"},      Name{"Nguyen", "nguyen"},
     Name{"El Amrani", "elamrani"}, Name{"O'Neill", "oneill"},
 };
 
@@ -90,14 +118,21 @@ constexpr std::array kTiers = {"Gold", "Silver", "Bronze"};
 constexpr std::int64_t kMsPerDay = 86'400'000;
 
 // Projection bits, in the order of the catalog's fields_projection for <ProfileTable>.
-constexpr std::array kTopLevel = {"profileId", "creationMoment", "updateMoment",
-                                  "attributes", "subscriptions", "segmentations"};
-enum Bit : unsigned { kBitProfileId, kBitCreation, kBitUpdate, kBitAttributes, kBitSubscriptions,
-                      kBitSegmentations };
+constexpr std::array kTopLevel = {"profileId",  "creationMoment", "updateMoment",
+                                  "attributes", "subscriptions",  "segmentations"};
+enum Bit : unsigned {
+  kBitProfileId,
+  kBitCreation,
+  kBitUpdate,
+  kBitAttributes,
+  kBitSubscriptions,
+  kBitSegmentations
+};
 
 std::string upper_first(std::string_view name) {
   std::string out(name);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z')
+    out[0] = static_cast<char>(out[0] - 'a' + 'A');
   return out;
 }
 
@@ -120,23 +155,33 @@ ObjectSpec make_spec(const DynamicTemplate& t, const std::string& name) {
     for (const auto& f : spec.fields) {
       if (f.name == logical) return f.wire;
     }
-    throw std::runtime_error(
-        fmt::format("catalog {}: '{}' is not one of its technical fields", t.name_pattern, logical));
+    throw std::runtime_error(fmt::format("catalog {}: '{}' is not one of its technical fields",
+                                         t.name_pattern, logical));
   };
   for (const auto& logical : t.key) spec.key.push_back(wire_of(logical));
   for (const auto& a : kAttributes) {
-    spec.fields.push_back(FieldSpec{upper_first(a.name), std::string("attributes.") + a.name,
-                                    a.field_type, !a.mandatory, false, {}});
+    spec.fields.push_back(FieldSpec{upper_first(a.name),
+                                    std::string("attributes.") + a.name,
+                                    a.field_type,
+                                    !a.mandatory,
+                                    false,
+                                    {}});
   }
   for (const char* s : {"Newsletter", "Promotions"}) {
     spec.fields.push_back(FieldSpec{std::string("Subscription_") + s,
-                                    std::string("subscriptions.") + s, FieldType::kBoolean, false,
-                                    false, {}});
+                                    std::string("subscriptions.") + s,
+                                    FieldType::kBoolean,
+                                    false,
+                                    false,
+                                    {}});
   }
   for (const char* c : {"Tier", "Vip"}) {
     spec.fields.push_back(FieldSpec{std::string("Segmentation_") + c,
-                                    std::string("segmentations.") + c, FieldType::kString, true,
-                                    false, {}});
+                                    std::string("segmentations.") + c,
+                                    FieldType::kString,
+                                    true,
+                                    false,
+                                    {}});
   }
   for (const auto& [logical, ops] : t.native_filters) {
     std::vector<Op> rsql_ops(ops.begin(), ops.end());
@@ -183,17 +228,17 @@ json::object make_structure(const std::string& id, const std::string& name) {
     attributes.push_back(std::move(attribute));
   }
   s["attributes"] = std::move(attributes);
-  s["subscriptions"] = json::array{
-      json::object{{"name", "Newsletter"}, {"displayName", "Weekly newsletter"}},
-      json::object{{"name", "Promotions"}, {"displayName", "Offers and promotions"}}};
+  s["subscriptions"] =
+      json::array{json::object{{"name", "Newsletter"}, {"displayName", "Weekly newsletter"}},
+                  json::object{{"name", "Promotions"}, {"displayName", "Offers and promotions"}}};
   json::array tiers;
   for (const char* tier : kTiers) tiers.push_back(json::object{{"name", tier}});
   s["segmentations"] = json::array{
       json::object{{"category", "Tier"}, {"segments", std::move(tiers)}},
       json::object{{"category", "Vip"}, {"segments", json::array{json::object{{"name", "Vip"}}}}}};
   s["displayOptions"] = {
-      {"forAttributes", json::array{json::object{{"name", "customerId"},
-                                                 {"displayName", "Customer number"}}}}};
+      {"forAttributes",
+       json::array{json::object{{"name", "customerId"}, {"displayName", "Customer number"}}}}};
   return s;
 }
 
@@ -271,9 +316,15 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
     for (const auto& a : kAttributes) {
       w.key(a.name);
       switch (a.gen) {
-        case Gen::kEmail: w.string(email_of(id)); break;
-        case Gen::kFirstName: w.string(kFirstNames[stable(1) % kFirstNames.size()].display); break;
-        case Gen::kLastName: w.string(kLastNames[stable(2) % kLastNames.size()].display); break;
+        case Gen::kEmail:
+          w.string(email_of(id));
+          break;
+        case Gen::kFirstName:
+          w.string(kFirstNames[stable(1) % kFirstNames.size()].display);
+          break;
+        case Gen::kLastName:
+          w.string(kLastNames[stable(2) % kLastNames.size()].display);
+          break;
         case Gen::kBirthDate:
           if (stable(4) % 10 == 0) {
             w.null();
@@ -285,14 +336,26 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
           }
           break;
         case Gen::kSex:
-          if (stable(6) % 20 == 0) w.null(); else w.string(stable(7) % 2 == 0 ? "F" : "M");
+          if (stable(6) % 20 == 0)
+            w.null();
+          else
+            w.string(stable(7) % 2 == 0 ? "F" : "M");
           break;
-        case Gen::kLanguage: w.string(kLanguages[stable(8) % kLanguages.size()]); break;
+        case Gen::kLanguage:
+          w.string(kLanguages[stable(8) % kLanguages.size()]);
+          break;
         case Gen::kGsm:
-          if (stable(9) % 4 == 0) w.null(); else w.string(fmt::format("+3247{:07}", stable(10) % 10'000'000));
+          if (stable(9) % 4 == 0)
+            w.null();
+          else
+            w.string(fmt::format("+3247{:07}", stable(10) % 10'000'000));
           break;
-        case Gen::kCustomerId: w.string(customer_id(id)); break;
-        case Gen::kLoyaltyPoints: w.integer(static_cast<std::int64_t>(current(11) % 50'000)); break;
+        case Gen::kCustomerId:
+          w.string(customer_id(id));
+          break;
+        case Gen::kLoyaltyPoints:
+          w.integer(static_cast<std::int64_t>(current(11) % 50'000));
+          break;
         case Gen::kAccountNumber:
           if (stable(12) % 20 == 0) {
             w.null();
@@ -303,15 +366,22 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
           }
           break;
         case Gen::kAverageBasket:
-          if (current(15) % 5 == 0) w.null(); else w.decimal(500 + static_cast<std::int64_t>(current(16) % 50'000), 2);
+          if (current(15) % 5 == 0)
+            w.null();
+          else
+            w.decimal(500 + static_cast<std::int64_t>(current(16) % 50'000), 2);
           break;
-        case Gen::kProfiling: w.boolean(current(17) % 2 == 0); break;
+        case Gen::kProfiling:
+          w.boolean(current(17) % 2 == 0);
+          break;
         case Gen::kLastPurchase:
           if (v == 0 && current(18) % 3 == 0) {
             w.null();
           } else {
             const std::int64_t span = row.updated_ms - row.created_ms + 1;
-            write_timestamp(w, row.created_ms + static_cast<std::int64_t>(current(19) % static_cast<std::uint64_t>(span)));
+            write_timestamp(
+                w, row.created_ms +
+                       static_cast<std::int64_t>(current(19) % static_cast<std::uint64_t>(span)));
           }
           break;
         case Gen::kMemberSince:
@@ -333,7 +403,10 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
           break;
         }
         case Gen::kFavouriteStore:
-          if (current(21) % 4 == 0) w.null(); else w.string(kStores[current(22) % kStores.size()]);
+          if (current(21) % 4 == 0)
+            w.null();
+          else
+            w.string(kStores[current(22) % kStores.size()]);
           break;
       }
     }
@@ -354,9 +427,15 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
     w.key("segmentations");
     w.begin_object();
     w.key("Tier");
-    if (bits % 4 == 3) w.null(); else w.string(kTiers[bits % 4]);
+    if (bits % 4 == 3)
+      w.null();
+    else
+      w.string(kTiers[bits % 4]);
     w.key("Vip");
-    if ((bits >> 8) % 10 == 0) w.string("Vip"); else w.null();
+    if ((bits >> 8) % 10 == 0)
+      w.string("Vip");
+    else
+      w.null();
     w.end_object();
   }
   w.end_object();

@@ -14,8 +14,8 @@ namespace replicator::actito_sim {
 
 // Options of one generated table (profile or custom).
 struct TableOptions {
-  std::string id;       // "16" for profile tables, a UUID for custom tables (empty: derived)
-  std::string name;     // "Customers", "Orders"
+  std::string id;    // "16" for profile tables, a UUID for custom tables (empty: derived)
+  std::string name;  // "Customers", "Orders"
   std::size_t rows = 1000;
   std::uint64_t seed = 42;
   HistoryOptions history;

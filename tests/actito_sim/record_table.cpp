@@ -68,7 +68,10 @@ void MomentClock::advance_to(std::int64_t ms) noexcept {
 
 RecordTable::RecordTable(ObjectSpec spec, std::string table_id, std::uint64_t seed,
                          TimestampStyle style)
-    : spec_(std::move(spec)), table_id_(std::move(table_id)), seed_(seed), style_(style),
+    : spec_(std::move(spec)),
+      table_id_(std::move(table_id)),
+      seed_(seed),
+      style_(style),
       mutation_rng_(mix64(seed ^ 0x6D757461746564ULL)) {}
 
 RecordTable::~RecordTable() = default;
@@ -78,7 +81,8 @@ void RecordTable::set_columns(std::vector<Column> columns) {
   auto require = [&](const std::string& wire, const char* what) {
     if (std::none_of(columns_.begin(), columns_.end(),
                      [&](const Column& c) { return c.wire == wire; })) {
-      throw std::logic_error(fmt::format("table {}: {} '{}' has no column", spec_.name, what, wire));
+      throw std::logic_error(
+          fmt::format("table {}: {} '{}' has no column", spec_.name, what, wire));
     }
   };
   for (const auto& wire : spec_.sortable) require(wire, "sortable field");
@@ -96,8 +100,8 @@ void RecordTable::load_rows(std::vector<RecordCore> rows) {
 }
 
 std::int64_t RecordTable::derived_key(std::size_t column, const RecordCore&) const {
-  throw std::logic_error(
-      fmt::format("table {}: column '{}' is derived but has no key", spec_.name, columns_[column].wire));
+  throw std::logic_error(fmt::format("table {}: column '{}' is derived but has no key", spec_.name,
+                                     columns_[column].wire));
 }
 
 bool RecordTable::literal_key(std::size_t, const TypedValue& value, std::int64_t& key) const {
@@ -107,10 +111,14 @@ bool RecordTable::literal_key(std::size_t, const TypedValue& value, std::int64_t
 
 std::int64_t RecordTable::column_key(std::size_t column, const RecordCore& row) const {
   switch (columns_[column].kind) {
-    case ColumnKind::kId: return row.id;
-    case ColumnKind::kCreated: return row.created_ms;
-    case ColumnKind::kUpdated: return row.updated_ms;
-    case ColumnKind::kDerived: return derived_key(column, row);
+    case ColumnKind::kId:
+      return row.id;
+    case ColumnKind::kCreated:
+      return row.created_ms;
+    case ColumnKind::kUpdated:
+      return row.updated_ms;
+    case ColumnKind::kDerived:
+      return derived_key(column, row);
   }
   return row.id;
 }
@@ -229,18 +237,30 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
       continue;
     }
     switch (constraint.op) {
-      case Op::kEq: b.lo = std::max(b.lo, key); b.hi = std::min(b.hi, key); break;
+      case Op::kEq:
+        b.lo = std::max(b.lo, key);
+        b.hi = std::min(b.hi, key);
+        break;
       case Op::kLt:
-        if (key == std::numeric_limits<std::int64_t>::min() + 1) b.impossible = true;
-        else b.hi = std::min(b.hi, key - 1);
+        if (key == std::numeric_limits<std::int64_t>::min() + 1)
+          b.impossible = true;
+        else
+          b.hi = std::min(b.hi, key - 1);
         break;
-      case Op::kLe: b.hi = std::min(b.hi, key); break;
+      case Op::kLe:
+        b.hi = std::min(b.hi, key);
+        break;
       case Op::kGt:
-        if (key == kMaxKey) b.impossible = true;
-        else b.lo = std::max(b.lo, key + 1);
+        if (key == kMaxKey)
+          b.impossible = true;
+        else
+          b.lo = std::max(b.lo, key + 1);
         break;
-      case Op::kGe: b.lo = std::max(b.lo, key); break;
-      case Op::kIn: break;
+      case Op::kGe:
+        b.lo = std::max(b.lo, key);
+        break;
+      case Op::kIn:
+        break;
     }
   }
   bool empty = false;
@@ -288,7 +308,10 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
       std::size_t lo = 0, hi = index->count;
       while (lo < hi) {
         const std::size_t mid = lo + (hi - lo) / 2;
-        if (predicate(lead_key(mid))) lo = mid + 1; else hi = mid;
+        if (predicate(lead_key(mid)))
+          lo = mid + 1;
+        else
+          hi = mid;
       }
       return lo;
     };
@@ -322,7 +345,8 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
 
   // Residual constraints: materialise the matching positions once per data generation.
   std::string signature = fmt::format("g{}|", generation_);
-  for (const auto& [column, descending] : order) signature += fmt::format("{}{},", column, descending);
+  for (const auto& [column, descending] : order)
+    signature += fmt::format("{}{},", column, descending);
   for (std::size_t c : residual) {
     const Bounds& b = bounds[c];
     signature += fmt::format("|{}:{}:{}:{}", c, b.lo, b.hi, fmt::join(b.in, "/"));
@@ -344,9 +368,8 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
     for (std::size_t i = begin; i < end; ++i) {
       const std::size_t position = index->position(i);
       const RecordCore& row = rows_[position];
-      if (std::all_of(residual.begin(), residual.end(), [&](std::size_t c) {
-            return bounds[c].matches(column_key(c, row));
-          })) {
+      if (std::all_of(residual.begin(), residual.end(),
+                      [&](std::size_t c) { return bounds[c].matches(column_key(c, row)); })) {
         found->push_back(static_cast<std::uint32_t>(position));
       }
     }
@@ -386,8 +409,8 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
   const auto want_updates = static_cast<std::size_t>(std::max<std::int64_t>(request.updates, 0));
   const auto want_deletes = static_cast<std::size_t>(std::max<std::int64_t>(request.deletes, 0));
   const auto want_creates = static_cast<std::size_t>(std::max<std::int64_t>(request.creates, 0));
-  auto touched = sample_indexes(existing, std::min(existing, want_updates + want_deletes),
-                                mutation_rng_);
+  auto touched =
+      sample_indexes(existing, std::min(existing, want_updates + want_deletes), mutation_rng_);
   for (std::size_t i = touched.size(); i > 1; --i) {
     std::swap(touched[i - 1], touched[mutation_rng_.below(i)]);
   }

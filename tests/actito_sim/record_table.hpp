@@ -44,11 +44,11 @@ class MomentClock {
 
 // What one mutation asks for (the in-process API and POST /_sim/mutate).
 struct MutationSpec {
-  std::string table;          // table name, e.g. "Customers"
+  std::string table;  // table name, e.g. "Customers"
   std::int64_t creates = 0;
-  std::int64_t updates = 0;   // random existing rows
-  std::int64_t deletes = 0;   // random existing rows (not among the updated ones)
-  bool same_moment = false;   // one moment for every row, as a bulk import does (contract 4.5)
+  std::int64_t updates = 0;  // random existing rows
+  std::int64_t deletes = 0;  // random existing rows (not among the updated ones)
+  bool same_moment = false;  // one moment for every row, as a bulk import does (contract 4.5)
 };
 
 struct MutationResult {
@@ -56,8 +56,8 @@ struct MutationResult {
   std::vector<std::int64_t> created;  // technical ids
   std::vector<std::int64_t> updated;
   std::vector<std::int64_t> deleted;
-  std::int64_t cascaded = 0;          // custom records deleted through a CASCADE foreign key
-  std::int64_t first_moment_ms = 0;   // 0 when nothing was stamped
+  std::int64_t cascaded = 0;         // custom records deleted through a CASCADE foreign key
+  std::int64_t first_moment_ms = 0;  // 0 when nothing was stamped
   std::int64_t last_moment_ms = 0;
 };
 
@@ -101,7 +101,7 @@ class RecordTable : public Collection {
   struct Column {
     std::string wire;
     ColumnKind kind = ColumnKind::kId;
-    bool unique = false;  // distinct per row: nothing after it in a sort matters
+    bool unique = false;    // distinct per row: nothing after it in a sort matters
     bool id_order = false;  // ascending key order equals ascending id order (identity index)
   };
   static constexpr std::int64_t kNullKey = INT64_MIN;  // nulls sort low (contract A05)
@@ -131,7 +131,8 @@ class RecordTable : public Collection {
   struct SortIndex;
   struct Bounds;
   std::int64_t column_key(std::size_t column, const RecordCore& row) const;
-  std::shared_ptr<const SortIndex> index_for(const std::vector<std::pair<std::size_t, bool>>& order) const;
+  std::shared_ptr<const SortIndex> index_for(
+      const std::vector<std::pair<std::size_t, bool>>& order) const;
   std::size_t column_of(std::string_view wire) const;
 
   ObjectSpec spec_;

@@ -10,8 +10,17 @@ namespace {
 // Characters that end an unquoted selector or value (contract 3.4 grammar).
 bool is_reserved(char c) {
   switch (c) {
-    case '"': case '\'': case '(': case ')': case ';': case ',':
-    case '=': case '!': case '~': case '<': case '>':
+    case '"':
+    case '\'':
+    case '(':
+    case ')':
+    case ';':
+    case ',':
+    case '=':
+    case '!':
+    case '~':
+    case '<':
+    case '>':
       return true;
     default:
       return std::isspace(static_cast<unsigned char>(c)) != 0;
@@ -36,8 +45,9 @@ class Parser {
       }
       if (c == ',') fail("OR (',') is not supported: constraints can only be joined with ';'");
       if (std::isspace(static_cast<unsigned char>(c))) {
-        fail("whitespace outside quotes is not allowed (the 'and'/'or' keywords are not "
-             "supported; use ';')");
+        fail(
+            "whitespace outside quotes is not allowed (the 'and'/'or' keywords are not "
+            "supported; use ';')");
       }
       fail(fmt::format("unexpected '{}'", c));
     }

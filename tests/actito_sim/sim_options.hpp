@@ -12,8 +12,8 @@ namespace replicator::actito_sim {
 
 // Request limits of contract 2.5 as the simulator enforces them (contract A09).
 struct LimitOptions {
-  std::int64_t max_concurrent = 5;       // more in flight -> immediate 429 (0 = off)
-  std::int64_t calls_per_minute = 100;   // over it a request waits, holding its slot (0 = off)
+  std::int64_t max_concurrent = 5;           // more in flight -> immediate 429 (0 = off)
+  std::int64_t calls_per_minute = 100;       // over it a request waits, holding its slot (0 = off)
   std::chrono::milliseconds window{60'000};  // length of the sliding window (tests shorten it)
 };
 

@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -29,9 +32,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "tests/actito_sim/api_error.hpp"
 #include "tests/actito_sim/fault_injector.hpp"
@@ -54,9 +54,9 @@ namespace json = boost::json;
 using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 
-constexpr std::size_t kHeaderLimit = 64 * 1024;       // request line + headers
-constexpr std::size_t kMaxTargetLength = 8192;        // contract A25: longer URL -> 414
-constexpr std::uint64_t kBodyLimit = 1024 * 1024;     // contract A25: larger body -> 413
+constexpr std::size_t kHeaderLimit = 64 * 1024;    // request line + headers
+constexpr std::size_t kMaxTargetLength = 8192;     // contract A25: longer URL -> 414
+constexpr std::uint64_t kBodyLimit = 1024 * 1024;  // contract A25: larger body -> 413
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxIdsInMutationReply = 1000;
 
@@ -221,7 +221,8 @@ void check_accept(std::string_view accept) {
   auto trimmed_lower = [](std::string_view text) {
     std::string out;
     for (const char c : text) {
-      if (c != ' ' && c != '\t') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      if (c != ' ' && c != '\t')
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     return out;
   };
@@ -288,21 +289,18 @@ json::object parse_body(const Request& request) {
 }
 
 json::object faults_to_json(const FaultSpec& f) {
-  return json::object{{"latency_ms", f.latency.count()},
-                      {"latency_jitter_ms", f.latency_jitter.count()},
-                      {"fail_next", f.fail_next},
-                      {"fail_every", f.fail_every},
-                      {"fail_status", f.fail_status},
-                      {"retry_after_s", f.retry_after_s},
-                      {"route_prefix", f.route_prefix},
-                      {"close_next", f.close_next},
-                      {"token_ttl_s", f.token_ttl_s}};
+  return json::object{
+      {"latency_ms", f.latency.count()}, {"latency_jitter_ms", f.latency_jitter.count()},
+      {"fail_next", f.fail_next},        {"fail_every", f.fail_every},
+      {"fail_status", f.fail_status},    {"retry_after_s", f.retry_after_s},
+      {"route_prefix", f.route_prefix},  {"close_next", f.close_next},
+      {"token_ttl_s", f.token_ttl_s}};
 }
 
 FaultSpec faults_from_json(FaultSpec base, const json::object& body) {
-  reject_unknown_keys(body, {"clear", "latency_ms", "latency_jitter_ms", "fail_next", "fail_every",
-                             "fail_status", "retry_after_s", "route_prefix", "close_next",
-                             "token_ttl_s"});
+  reject_unknown_keys(
+      body, {"clear", "latency_ms", "latency_jitter_ms", "fail_next", "fail_every", "fail_status",
+             "retry_after_s", "route_prefix", "close_next", "token_ttl_s"});
   if (json_bool(body, "clear", false)) base = FaultSpec{};
   base.latency = std::chrono::milliseconds(json_int(body, "latency_ms", base.latency.count()));
   base.latency_jitter =
@@ -334,8 +332,10 @@ json::object mutation_to_json(const MutationResult& r) {
                    {"created_ids", ids(r.created)},
                    {"updated_ids", ids(r.updated)},
                    {"deleted_ids", ids(r.deleted)}};
-  out["moment"] = r.first_moment_ms == 0 ? json::value(nullptr) : json::value(format_iso_utc(r.first_moment_ms));
-  out["last_moment"] = r.last_moment_ms == 0 ? json::value(nullptr) : json::value(format_iso_utc(r.last_moment_ms));
+  out["moment"] = r.first_moment_ms == 0 ? json::value(nullptr)
+                                         : json::value(format_iso_utc(r.first_moment_ms));
+  out["last_moment"] =
+      r.last_moment_ms == 0 ? json::value(nullptr) : json::value(format_iso_utc(r.last_moment_ms));
   return out;
 }
 
@@ -366,7 +366,8 @@ std::string default_catalog_path() {
   if (std::filesystem::exists(compiled, ec)) return compiled.string();
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const auto installed = self.parent_path().parent_path() / "share" / "actito-replicator" / "catalog.yaml";
+    const auto installed =
+        self.parent_path().parent_path() / "share" / "actito-replicator" / "catalog.yaml";
     if (std::filesystem::exists(installed, ec)) return installed.string();
   }
   return compiled.string();
@@ -528,12 +529,17 @@ asio::awaitable<void> Simulator::Impl::run_session(tcp::socket socket) {
     if (read_error) {
       // Answer what can be answered (contract A25), then close.
       if (read_error == http::error::body_limit) {
-        reply = error_reply(ApiError(413, "", fmt::format("request body larger than {} bytes", kBodyLimit)));
+        reply = error_reply(
+            ApiError(413, "", fmt::format("request body larger than {} bytes", kBodyLimit)));
       } else if (read_error == http::error::header_limit) {
-        reply = error_reply(ApiError(414, "", fmt::format("request line and headers larger than {} bytes", kHeaderLimit)));
-      } else if (read_error.category() == http::make_error_code(http::error::bad_target).category() &&
-                 read_error != http::error::end_of_stream && read_error != http::error::partial_message) {
-        reply = error_reply(ApiError(400, "", fmt::format("malformed HTTP request: {}", read_error.message())));
+        reply = error_reply(ApiError(
+            414, "", fmt::format("request line and headers larger than {} bytes", kHeaderLimit)));
+      } else if (read_error.category() ==
+                     http::make_error_code(http::error::bad_target).category() &&
+                 read_error != http::error::end_of_stream &&
+                 read_error != http::error::partial_message) {
+        reply = error_reply(
+            ApiError(400, "", fmt::format("malformed HTTP request: {}", read_error.message())));
       } else {
         break;  // end of stream, reset, idle timeout
       }
@@ -574,11 +580,12 @@ asio::awaitable<void> Simulator::Impl::run_session(tcp::socket socket) {
 }
 
 void Simulator::Impl::finish(const std::string& route, const Reply& reply, bool token_call,
-                             std::chrono::steady_clock::time_point started,
-                             std::string_view method, std::string_view target) {
+                             std::chrono::steady_clock::time_point started, std::string_view method,
+                             std::string_view target) {
   stats.record(route, reply.drop_connection ? 0 : reply.status, token_call);
   if (logger()->should_log(spdlog::level::debug)) {
-    const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+    const auto elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
     logger()->debug("{} {} -> {} ({:.2f} ms, {} bytes)", method, target,
                     reply.drop_connection ? std::string("dropped") : std::to_string(reply.status),
                     elapsed.count(), reply.body.size());
@@ -596,8 +603,9 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
   std::optional<ApiError> early_error;
   try {
     if (raw_target.size() > kMaxTargetLength) {
-      throw ApiError(414, "", fmt::format("URL of {} bytes is longer than {} bytes",
-                                          raw_target.size(), kMaxTargetLength));
+      throw ApiError(414, "",
+                     fmt::format("URL of {} bytes is longer than {} bytes", raw_target.size(),
+                                 kMaxTargetLength));
     }
     target = parse_target(raw_target);
     route = router.match(target.segments, params);
@@ -610,10 +618,10 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
   // Contract A09 step 1: more than max_concurrent in flight -> 429 at once, not counted.
   if (!limiter.try_enter()) {
     stats.record_rejection();
-    Reply reply = error_reply(ApiError(
-        429, "CONCURRENCY_LIMIT",
-        fmt::format("More than {} concurrent requests for licence sim-licence",
-                    limiter.options().max_concurrent)));
+    Reply reply =
+        error_reply(ApiError(429, "CONCURRENCY_LIMIT",
+                             fmt::format("More than {} concurrent requests for licence sim-licence",
+                                         limiter.options().max_concurrent)));
     finish(route_name, reply, token_call, started, method, raw_target);
     co_return reply;
   }
@@ -644,9 +652,11 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
   } else if (fault.fail_status != 0) {
     stats.record_fault();
     const int status = fault.fail_status;
-    reply = error_reply(ApiError(status, status == 429 ? "CONCURRENCY_LIMIT" : "",
-                                 fmt::format("injected fault: {} {}", status, reason_phrase(status))));
-    if (fault.retry_after_s >= 0) reply.headers.emplace_back("Retry-After", std::to_string(fault.retry_after_s));
+    reply =
+        error_reply(ApiError(status, status == 429 ? "CONCURRENCY_LIMIT" : "",
+                             fmt::format("injected fault: {} {}", status, reason_phrase(status))));
+    if (fault.retry_after_s >= 0)
+      reply.headers.emplace_back("Retry-After", std::to_string(fault.retry_after_s));
   } else if (early_error) {
     reply = error_reply(*early_error);
   } else {
@@ -666,21 +676,28 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
 const Collection& Simulator::Impl::collection(const Route& route, const PathParams& params) const {
   auto table_id = [&]() -> const std::string& { return params.find(route.table_param)->second; };
   switch (route.source) {
-    case Source::kProfileTableStructures: return dataset.profile_table_structures();
-    case Source::kCustomTableStructures: return dataset.custom_table_structures();
+    case Source::kProfileTableStructures:
+      return dataset.profile_table_structures();
+    case Source::kCustomTableStructures:
+      return dataset.custom_table_structures();
     case Source::kProfiles:
       if (const ProfileTable* t = dataset.profile_table(table_id())) return *t;
-      throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no profile table with id '{}'", table_id()));
+      throw ApiError(404, "TABLE_NOT_FOUND",
+                     fmt::format("no profile table with id '{}'", table_id()));
     case Source::kRecords:
       if (const CustomTable* t = dataset.custom_table(table_id())) return *t;
-      throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no custom table with id '{}'", table_id()));
+      throw ApiError(404, "TABLE_NOT_FOUND",
+                     fmt::format("no custom table with id '{}'", table_id()));
     case Source::kStatic:
       if (const GenericCollection* c = dataset.static_object(route.object)) return *c;
       break;
     case Source::kPerProfileTable:
-      if (const GenericCollection* c = dataset.profile_table_object(route.object, table_id())) return *c;
-      throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no profile table with id '{}'", table_id()));
-    case Source::kNone: break;
+      if (const GenericCollection* c = dataset.profile_table_object(route.object, table_id()))
+        return *c;
+      throw ApiError(404, "TABLE_NOT_FOUND",
+                     fmt::format("no profile table with id '{}'", table_id()));
+    case Source::kNone:
+      break;
   }
   throw std::logic_error("route without a collection");
 }
@@ -689,11 +706,14 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
                                 const Request& request, const Target& target) {
   const std::string_view method(request.method_string().data(), request.method_string().size());
   if (route == nullptr) {
-    throw ApiError(404, "ROUTE_NOT_FOUND", fmt::format("no route for {} {}", method, target.raw_path));
+    throw ApiError(404, "ROUTE_NOT_FOUND",
+                   fmt::format("no route for {} {}", method, target.raw_path));
   }
   if (request.method() != http::verb::get) {
-    throw ApiError(405, "", fmt::format("{} is not supported on {} (the simulator serves the read "
-                                        "routes of the contract)", method, route->pattern));
+    throw ApiError(405, "",
+                   fmt::format("{} is not supported on {} (the simulator serves the read "
+                               "routes of the contract)",
+                               method, route->pattern));
   }
   const auto header = [&](http::field field) {
     const auto value = request[field];
@@ -718,7 +738,8 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
     case RouteKind::kEntities:
       check_plain_params(target.params, {});
       return json_reply(json::object{
-          {"entities", json::array{json::object{{"id", 1}, {"name", options.entity}, {"comment", nullptr}}}}});
+          {"entities",
+           json::array{json::object{{"id", 1}, {"name", options.entity}, {"comment", nullptr}}}}});
     case RouteKind::kList: {
       const Collection& c = collection(*route, params);
       ListRequest list = parse_list_request(c.spec(), target.params);
@@ -729,7 +750,8 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
         const GenericCollection* parent = dataset.static_object(spec.parent_object);
         if (parent == nullptr || !parent->contains(spec.parent_key_wire, parent_id)) {
           throw ApiError(404, "RECORD_NOT_FOUND",
-                         fmt::format("no {} with {} '{}'", spec.parent_object, spec.parent_key_wire, parent_id));
+                         fmt::format("no {} with {} '{}'", spec.parent_object, spec.parent_key_wire,
+                                     parent_id));
         }
         const FieldSpec* child = spec.field(spec.child_field_wire);
         list.constraints.push_back(Constraint{child, Op::kEq, {typed_value(*child, parent_id)}});
@@ -754,7 +776,8 @@ Reply Simulator::Impl::dispatch(const Route* route, const PathParams& params,
       }
       return reply;
     }
-    case RouteKind::kToken: break;
+    case RouteKind::kToken:
+      break;
   }
   throw std::logic_error("unhandled route kind");
 }
@@ -836,20 +859,26 @@ Reply Simulator::Impl::control(const Request& request) {
       json::array tables;
       for (const auto& name : dataset.table_names()) {
         const RecordTable* t = dataset.table(name);
-        tables.push_back(json::object{{"name", name},
-                                      {"id", t->table_id()},
-                                      {"object", t->spec().collection_key == "profiles" ? "profile_table" : "custom_table"},
-                                      {"count", t->size()}});
+        tables.push_back(json::object{
+            {"name", name},
+            {"id", t->table_id()},
+            {"object", t->spec().collection_key == "profiles" ? "profile_table" : "custom_table"},
+            {"count", t->size()}});
       }
       return json_reply(json::object{{"tables", std::move(tables)}});
     }
     if (get && path.size() == 3 && path[0] == "tables" && path[2] == "count") {
       const RecordTable* t = dataset.table(path[1]);
-      if (t == nullptr) throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no table named '{}'", path[1]));
-      return json_reply(json::object{{"table", path[1]}, {"id", t->table_id()}, {"count", t->size()}});
+      if (t == nullptr)
+        throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no table named '{}'", path[1]));
+      return json_reply(
+          json::object{{"table", path[1]}, {"id", t->table_id()}, {"count", t->size()}});
     }
-    throw ApiError(404, "ROUTE_NOT_FOUND",
-                   fmt::format("no control route {} {}", std::string_view(request.method_string().data(), request.method_string().size()), raw));
+    throw ApiError(
+        404, "ROUTE_NOT_FOUND",
+        fmt::format(
+            "no control route {} {}",
+            std::string_view(request.method_string().data(), request.method_string().size()), raw));
   } catch (const ApiError& e) {
     return error_reply(e);
   } catch (const std::invalid_argument& e) {
@@ -862,19 +891,22 @@ Reply Simulator::Impl::control(const Request& request) {
 asio::awaitable<void> Simulator::Impl::run_mutations() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const MutationSchedule& schedule = options.mutations;
-  std::vector<std::string> tables = schedule.tables.empty() ? dataset.table_names() : schedule.tables;
+  std::vector<std::string> tables =
+      schedule.tables.empty() ? dataset.table_names() : schedule.tables;
   for (;;) {
     timer.expires_after(schedule.every);
     co_await timer.async_wait(asio::use_awaitable);
     for (const auto& table : tables) {
-      MutationSpec spec{table, schedule.creates, schedule.updates, schedule.deletes, schedule.same_moment};
+      MutationSpec spec{table, schedule.creates, schedule.updates, schedule.deletes,
+                        schedule.same_moment};
       try {
         const MutationResult r = dataset.mutate(spec);
         const RecordTable* t = dataset.table(table);
-        logger()->info("mutation table={} created={} updated={} deleted={} cascaded={} moment={} rows={}",
-                       table, r.created.size(), r.updated.size(), r.deleted.size(), r.cascaded,
-                       r.first_moment_ms == 0 ? std::string("-") : format_iso_utc(r.first_moment_ms),
-                       t != nullptr ? t->size() : 0);
+        logger()->info(
+            "mutation table={} created={} updated={} deleted={} cascaded={} moment={} rows={}",
+            table, r.created.size(), r.updated.size(), r.deleted.size(), r.cascaded,
+            r.first_moment_ms == 0 ? std::string("-") : format_iso_utc(r.first_moment_ms),
+            t != nullptr ? t->size() : 0);
       } catch (const std::exception& e) {
         logger()->error("mutation of table {} failed: {}", table, e.what());
       }
@@ -931,14 +963,16 @@ const Dataset& Simulator::dataset() const { return impl_->dataset; }
 std::string Simulator::profile_table_id() const {
   const auto names = impl_->dataset.table_names();
   for (const auto& name : names) {
-    if (auto* t = dynamic_cast<const ProfileTable*>(impl_->dataset.table(name))) return t->table_id();
+    if (auto* t = dynamic_cast<const ProfileTable*>(impl_->dataset.table(name)))
+      return t->table_id();
   }
   return {};
 }
 
 std::string Simulator::custom_table_id() const {
   for (const auto& name : impl_->dataset.table_names()) {
-    if (auto* t = dynamic_cast<const CustomTable*>(impl_->dataset.table(name))) return t->table_id();
+    if (auto* t = dynamic_cast<const CustomTable*>(impl_->dataset.table(name)))
+      return t->table_id();
   }
   return {};
 }

@@ -37,8 +37,8 @@ class Simulator {
   void stop();
   bool running() const;
 
-  std::uint16_t port() const;     // the bound port (after start)
-  std::string base_url() const;   // "http://127.0.0.1:PORT"
+  std::uint16_t port() const;    // the bound port (after start)
+  std::string base_url() const;  // "http://127.0.0.1:PORT"
   const SimOptions& options() const;
 
   // ---- control (the same operations as the /_sim/ endpoints) ----
@@ -57,8 +57,8 @@ class Simulator {
   // ---- data (what a replica should end up holding) ----
   Dataset& dataset();
   const Dataset& dataset() const;
-  std::string profile_table_id() const;  // id of the first profile table ("16")
-  std::string custom_table_id() const;   // id of the first custom table (a UUID)
+  std::string profile_table_id() const;                 // id of the first profile table ("16")
+  std::string custom_table_id() const;                  // id of the first custom table (a UUID)
   std::size_t row_count(std::string_view table) const;  // throws std::invalid_argument
   // Streams every row of a table in id order, exactly in wire shape (single-GET shape).
   void for_each_row(std::string_view table,

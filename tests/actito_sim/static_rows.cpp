@@ -60,7 +60,8 @@ json::value string_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_
   if (name == "host") return json::value(fmt::format("ftp{}.acme.example", id));
   if (name == "schedule") return json::value("0 3 * * *");
   if (name == "encoding") return json::value("UTF-8");
-  if (name == "name" || name == "displayName") return json::value(fmt::format("{} {}", spec.name, id));
+  if (name == "name" || name == "displayName")
+    return json::value(fmt::format("{} {}", spec.name, id));
   return json::value(fmt::format("{} {}", f.name, id));
 }
 
@@ -71,20 +72,25 @@ json::value field_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_t
   const std::string name = last_segment(f.wire);
   if (f.nullable && h % 10 == 0) return nullptr;
   switch (f.type) {
-    case FieldType::kString: return string_value(spec, f, id, h >> 8, c);
+    case FieldType::kString:
+      return string_value(spec, f, id, h >> 8, c);
     case FieldType::kInteger:
     case FieldType::kLong:
       if (name == "profileId" && c.profile_count > 0) {
-        return 1 + static_cast<std::int64_t>((h >> 8) % static_cast<std::uint64_t>(c.profile_count));
+        return 1 +
+               static_cast<std::int64_t>((h >> 8) % static_cast<std::uint64_t>(c.profile_count));
       }
       if (ends_with_id(name)) {
-        return 1 + static_cast<std::int64_t>((h >> 8) % static_cast<std::uint64_t>(std::max<std::int64_t>(c.reference_range, 1)));
+        return 1 + static_cast<std::int64_t>(
+                       (h >> 8) %
+                       static_cast<std::uint64_t>(std::max<std::int64_t>(c.reference_range, 1)));
       }
       if (name == "port") return 21 + static_cast<std::int64_t>((h >> 8) % 2);
       return static_cast<std::int64_t>((h >> 8) % (f.type == FieldType::kInteger ? 1000 : 100'000));
     case FieldType::kNumber:
       return static_cast<double>((h >> 8) % 100'000) / 100.0;
-    case FieldType::kBoolean: return ((h >> 8) & 1U) != 0;
+    case FieldType::kBoolean:
+      return ((h >> 8) & 1U) != 0;
     case FieldType::kDate: {
       std::string text;
       append_date(text, created_ms / kMsPerDay);
@@ -93,7 +99,10 @@ json::value field_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_t
     case FieldType::kTimestamp:
       if (name == "creationMoment") return created_ms;
       if (name == "updateMoment") return updated_ms;
-      return created_ms + static_cast<std::int64_t>((h >> 8) % static_cast<std::uint64_t>(std::max<std::int64_t>(updated_ms - created_ms, 1) + 1));
+      return created_ms +
+             static_cast<std::int64_t>((h >> 8) %
+                                       static_cast<std::uint64_t>(
+                                           std::max<std::int64_t>(updated_ms - created_ms, 1) + 1));
     case FieldType::kJson:
       return json::object{{"generated", true}, {"row", id}, {"field", name}};
     case FieldType::kStringArray: {
@@ -131,8 +140,9 @@ std::vector<json::object> generate_static_rows(const ObjectSpec& spec, std::size
       } else {
         value = field_value(spec, f, id, context, moments[i].created_ms, moments[i].updated_ms);
         if (value.is_null() && !f.nullable) {
-          value = field_value(spec, FieldSpec{f.name, f.wire, f.type, false, f.extended, f.enum_values},
-                              id, context, moments[i].created_ms, moments[i].updated_ms);
+          value =
+              field_value(spec, FieldSpec{f.name, f.wire, f.type, false, f.extended, f.enum_values},
+                          id, context, moments[i].created_ms, moments[i].updated_ms);
         }
       }
       set_path(row, f.wire, std::move(value));

@@ -16,7 +16,7 @@ namespace replicator::actito_sim {
 // What the generator needs to make references plausible.
 struct StaticRowContext {
   std::uint64_t seed = 42;
-  HistoryOptions history;             // anchor and spread of the moments
+  HistoryOptions history;  // anchor and spread of the moments
   std::string entity = "acme";
   std::string profile_table_id = "16";
   std::string profile_table_name = "Customers";

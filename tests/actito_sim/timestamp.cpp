@@ -254,7 +254,9 @@ std::int64_t parse_date(std::string_view text) {
   return days;
 }
 
-void append_date(std::string& out, std::int64_t days) { append_date_part(out, civil_from_days(days)); }
+void append_date(std::string& out, std::int64_t days) {
+  append_date_part(out, civil_from_days(days));
+}
 
 std::string format_date(std::int64_t days) {
   std::string out;

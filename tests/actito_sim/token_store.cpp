@@ -19,7 +19,8 @@ constexpr std::size_t kPruneThreshold = 10'000;
 }  // namespace
 
 TokenStore::TokenStore(const std::vector<std::string>& api_keys, std::int64_t ttl_s)
-    : keys_(api_keys.begin(), api_keys.end()), default_ttl_s_(ttl_s),
+    : keys_(api_keys.begin(), api_keys.end()),
+      default_ttl_s_(ttl_s),
       random_(std::random_device{}()) {}
 
 std::string TokenStore::random_hex(std::size_t bytes) {
@@ -36,7 +37,8 @@ std::string TokenStore::random_hex(std::size_t bytes) {
 IssuedToken TokenStore::issue(std::string_view raw_api_key) {
   std::lock_guard lock(mutex_);
   if (raw_api_key.empty()) {
-    unauthorized("INVALID_API_KEY", "missing API key: send the raw key in the Authorization header");
+    unauthorized("INVALID_API_KEY",
+                 "missing API key: send the raw key in the Authorization header");
   }
   if (!keys_.contains(std::string(raw_api_key))) {
     unauthorized("INVALID_API_KEY", "unknown or revoked API key");
@@ -73,7 +75,8 @@ void TokenStore::check(std::string_view authorization) const {
   const auto it = tokens_.find(std::string(token));
   if (it == tokens_.end()) unauthorized("INVALID_TOKEN", "unknown access token");
   const Token& t = it->second;
-  if (!keys_.contains(t.key)) unauthorized("INVALID_TOKEN", "the API key of this token was revoked");
+  if (!keys_.contains(t.key))
+    unauthorized("INVALID_TOKEN", "the API key of this token was revoked");
   if (t.expired || std::chrono::steady_clock::now() - t.issued >= std::chrono::seconds(t.ttl_s)) {
     unauthorized("TOKEN_EXPIRED", fmt::format("the access token expired (TTL {} s)", t.ttl_s));
   }

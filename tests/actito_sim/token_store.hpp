@@ -30,8 +30,8 @@ class TokenStore {
   // malformed, unknown, or its key revoked) or TOKEN_EXPIRED (age >= TTL).
   void check(std::string_view authorization) const;
 
-  std::size_t expire_all();                // every issued token is now expired
-  bool revoke_key(std::string_view key);   // false when the key was not active
+  std::size_t expire_all();               // every issued token is now expired
+  bool revoke_key(std::string_view key);  // false when the key was not active
   void add_key(std::string key);
   void set_ttl_override(std::int64_t ttl_s);  // 0 = back to the default TTL
   std::int64_t ttl_s() const;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <regex>
 #include <set>
@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,8 +24,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "tests/actito_sim/api_error.hpp"
 #include "tests/actito_sim/catalog.hpp"
@@ -51,8 +51,8 @@ constexpr const char* kProfilesRoute =
 // ---- a minimal HTTP/1.1 test client --------------------------------------------------------
 
 struct HttpResult {
-  int status = 0;          // 0 when the connection failed or closed without an answer
-  std::string error;       // transport error text when status == 0
+  int status = 0;     // 0 when the connection failed or closed without an answer
+  std::string error;  // transport error text when status == 0
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
 
@@ -72,7 +72,8 @@ class TestClient {
  public:
   explicit TestClient(std::uint16_t port) : port_(port), stream_(ioc_) {}
 
-  HttpResult get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  HttpResult get(const std::string& target,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return send(http::verb::get, target, headers, "");
   }
 
@@ -117,7 +118,8 @@ class TestClient {
     result.body = std::move(response.body());
     for (const auto& field : response) {
       std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       result.headers[name] = std::string(field.value());
     }
     if (!response.keep_alive()) open_ = false;
@@ -149,7 +151,7 @@ SimOptions small_options(std::size_t profiles = 1000) {
   o.log_level = "warn";
   o.data.profiles = profiles;
   o.data.custom_records = 500;
-  o.limits.max_concurrent = 0;      // most tests are not about limits
+  o.limits.max_concurrent = 0;  // most tests are not about limits
   o.limits.calls_per_minute = 0;
   return o;
 }
@@ -233,9 +235,10 @@ TEST(Timestamp, ResolvesDstEdgesLikeJavaTime) {
 }
 
 TEST(Timestamp, RejectsWhatSearchMustNotAccept) {
-  for (const char* bad : {"1764324930123", "2025-11-28", "2025-02-30T00:00:00Z", "2025-11-28T24:00:00Z",
-                          "2025-11-28T10:15:30.Z", "2025-11-28T10:15Z", "2025-11-28T10:15:30.1234567890Z",
-                          "2025-11-28T10:15:30+25:00", "2025-11-28 10:15:30 01:00", "garbage"}) {
+  for (const char* bad :
+       {"1764324930123", "2025-11-28", "2025-02-30T00:00:00Z", "2025-11-28T24:00:00Z",
+        "2025-11-28T10:15:30.Z", "2025-11-28T10:15Z", "2025-11-28T10:15:30.1234567890Z",
+        "2025-11-28T10:15:30+25:00", "2025-11-28 10:15:30 01:00", "garbage"}) {
     EXPECT_THROW(parse_timestamp(bad), std::invalid_argument) << bad;
   }
 }
@@ -252,7 +255,8 @@ TEST(Timestamp, NaiveBrusselsStyle) {
 // ---- RSQL ------------------------------------------------------------------------------------
 
 TEST(Rsql, ParsesConjunctionsQuotesAndAliases) {
-  const auto c = parse_rsql(R"(updateMoment=ge="2025-11-28T09:00:00.000Z";name=='a\'b;c,"d';id=in=(1,2,"3");x<5;y>=6)");
+  const auto c = parse_rsql(
+      R"(updateMoment=ge="2025-11-28T09:00:00.000Z";name=='a\'b;c,"d';id=in=(1,2,"3");x<5;y>=6)");
   ASSERT_EQ(c.size(), 5U);
   EXPECT_EQ(c[0].selector, "updateMoment");
   EXPECT_EQ(c[0].op, "=ge=");
@@ -268,8 +272,8 @@ TEST(Rsql, ParsesConjunctionsQuotesAndAliases) {
 }
 
 TEST(Rsql, RejectsOrGroupingKeywordsAndBrokenText) {
-  for (const char* bad : {"a==1,b==2", "(a==1;b==2)", "a==1 and b==2", "a==1 or b==2", "a==1;", "a==",
-                          "a==\"open", "==1", "a=~1", "a=in=()", "a=in=(1,2", "a==1)"}) {
+  for (const char* bad : {"a==1,b==2", "(a==1;b==2)", "a==1 and b==2", "a==1 or b==2", "a==1;",
+                          "a==", "a==\"open", "==1", "a=~1", "a=in=()", "a=in=(1,2", "a==1)"}) {
     EXPECT_THROW(parse_rsql(bad), RsqlSyntaxError) << bad;
   }
 }
@@ -278,7 +282,9 @@ TEST(Rsql, RejectsOrGroupingKeywordsAndBrokenText) {
 
 class ListRequestTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { catalog_ = new Catalog(Catalog::load_file(default_catalog_path())); }
+  static void SetUpTestSuite() {
+    catalog_ = new Catalog(Catalog::load_file(default_catalog_path()));
+  }
   static void TearDownTestSuite() { delete catalog_; }
   static ListRequest parse(const std::string& object, QueryParams params) {
     return parse_list_request(catalog_->object(object), params);
@@ -288,21 +294,59 @@ class ListRequestTest : public ::testing::Test {
 Catalog* ListRequestTest::catalog_ = nullptr;
 
 TEST_F(ListRequestTest, SearchValidationOrderAndCodes) {
-  EXPECT_NO_THROW(parse("EmailCampaigns", {{"search", "id=in=(1,2);status==SENT;updateMoment=ge=\"2025-11-28T09:00:00Z\""}}));
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "status==SENT,status==DRAFT"}}); }, 400, "INVALID_SEARCH");
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "nope==1"}}); }, 400, "FILTER_NOT_SUPPORTED");
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "name==x"}}); }, 400, "FILTER_NOT_SUPPORTED");
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "status=in=(SENT)"}}); }, 400, "FILTER_NOT_SUPPORTED");
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "status!=SENT"}}); }, 400, "FILTER_NOT_SUPPORTED");
+  EXPECT_NO_THROW(
+      parse("EmailCampaigns",
+            {{"search", "id=in=(1,2);status==SENT;updateMoment=ge=\"2025-11-28T09:00:00Z\""}}));
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "status==SENT,status==DRAFT"}});
+      },
+      400, "INVALID_SEARCH");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "nope==1"}});
+      },
+      400, "FILTER_NOT_SUPPORTED");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "name==x"}});
+      },
+      400, "FILTER_NOT_SUPPORTED");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "status=in=(SENT)"}});
+      },
+      400, "FILTER_NOT_SUPPORTED");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "status!=SENT"}});
+      },
+      400, "FILTER_NOT_SUPPORTED");
   expect_api_error([] { parse("EmailCampaigns", {{"search", "id==abc"}}); }, 400, "INVALID_SEARCH");
   // Each step runs over every constraint before the next step (contract 3.4 order).
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "id==abc;nope==1"}}); }, 400, "FILTER_NOT_SUPPORTED");
-  expect_api_error([] { parse("EmailCampaigns", {{"search", "id==(1,2)"}}); }, 400, "INVALID_SEARCH");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "id==abc;nope==1"}});
+      },
+      400, "FILTER_NOT_SUPPORTED");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"search", "id==(1,2)"}});
+      },
+      400, "INVALID_SEARCH");
   std::string hundred = "id=in=(";
   for (int i = 1; i <= 100; ++i) hundred += (i > 1 ? "," : "") + std::to_string(i);
   EXPECT_NO_THROW(parse("EmailCampaigns", {{"search", hundred + ")"}}));
-  expect_api_error([&] { parse("EmailCampaigns", {{"search", hundred + ",101)"}}); }, 400, "INVALID_SEARCH");
-  expect_api_error([] { parse("Webhooks", {{"search", "isActive==maybe"}}); }, 400, "INVALID_SEARCH");
+  expect_api_error(
+      [&] {
+        parse("EmailCampaigns", {{"search", hundred + ",101)"}});
+      },
+      400, "INVALID_SEARCH");
+  expect_api_error(
+      [] {
+        parse("Webhooks", {{"search", "isActive==maybe"}});
+      },
+      400, "INVALID_SEARCH");
   EXPECT_NO_THROW(parse("Webhooks", {{"search", "isActive==TRUE"}}));
 }
 
@@ -315,27 +359,39 @@ TEST_F(ListRequestTest, SortSizeFieldsAndParameters) {
   EXPECT_EQ(r.size, 50);
   expect_api_error([] { parse("EmailCampaigns", {{"sort", "name,asc"}}); }, 400, "INVALID_SORT");
   expect_api_error([] { parse("EmailCampaigns", {{"sort", "id,up"}}); }, 400, "INVALID_SORT");
-  expect_api_error([] {
-    parse("EmailCampaigns", {{"sort", "id"}, {"sort", "creationMoment"}, {"sort", "updateMoment"}, {"sort", "scheduledMoment"}});
-  }, 400, "INVALID_SORT");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"sort", "id"},
+                                 {"sort", "creationMoment"},
+                                 {"sort", "updateMoment"},
+                                 {"sort", "scheduledMoment"}});
+      },
+      400, "INVALID_SORT");
   expect_api_error([] { parse("EmailCampaigns", {{"size", "201"}}); }, 400, "PAGE_SIZE_TOO_LARGE");
   EXPECT_EQ(parse("EmailInteractions", {{"size", "1000"}}).size, 1000);
   expect_api_error([] { parse("EmailCampaigns", {{"size", "0"}}); }, 400, "INVALID_PARAMETER");
   expect_api_error([] { parse("EmailCampaigns", {{"page", "-1"}}); }, 400, "INVALID_PARAMETER");
-  expect_api_error([] { parse("EmailCampaigns", {{"page", "1"}, {"page", "2"}}); }, 400, "INVALID_PARAMETER");
+  expect_api_error(
+      [] {
+        parse("EmailCampaigns", {{"page", "1"}, {"page", "2"}});
+      },
+      400, "INVALID_PARAMETER");
   expect_api_error([] { parse("EmailCampaigns", {{"limit", "2"}}); }, 400, "INVALID_PARAMETER");
   expect_api_error([] { parse("EmailCampaigns", {{"fields", "id"}}); }, 400, "INVALID_PARAMETER");
   EXPECT_TRUE(parse("ProfileTables", {{"fields", "name"}}).wants("name"));
   expect_api_error([] { parse("ProfileTables", {{"fields", "nope"}}); }, 400, "INVALID_FIELDS");
-  const auto paged = parse("EmailCampaigns", {{"page", "3"}, {"size", "2"}, {"sort", "updateMoment,asc"}, {"search", "status==SENT"}});
-  EXPECT_EQ(page_href("/x", paged, 4), "/x?page=4&size=2&sort=updateMoment,asc&search=status%3D%3DSENT");
+  const auto paged = parse(
+      "EmailCampaigns",
+      {{"page", "3"}, {"size", "2"}, {"sort", "updateMoment,asc"}, {"search", "status==SENT"}});
+  EXPECT_EQ(page_href("/x", paged, 4),
+            "/x?page=4&size=2&sort=updateMoment,asc&search=status%3D%3DSENT");
 }
 
 TEST(Cli, ParsesFlags) {
-  const auto cli = parse_command_line({"--port", "0", "--profiles=5000", "--api-key", "a", "--api-key", "b",
-                                       "--limits", "off", "--latency", "250ms", "--mutate-every", "2s",
-                                       "--mutate-same-moment", "--timestamp-style", "naive-brussels",
-                                       "--port-file", "/tmp/p"});
+  const auto cli = parse_command_line(
+      {"--port", "0", "--profiles=5000", "--api-key", "a", "--api-key", "b", "--limits", "off",
+       "--latency", "250ms", "--mutate-every", "2s", "--mutate-same-moment", "--timestamp-style",
+       "naive-brussels", "--port-file", "/tmp/p"});
   EXPECT_EQ(cli.sim.port, 0);
   EXPECT_EQ(cli.sim.data.profiles, 5000U);
   EXPECT_EQ(cli.sim.api_keys, (std::vector<std::string>{"a", "b"}));
@@ -380,7 +436,8 @@ TEST(SimulatorHttp, TokenFlowAndUnauthorizedCodes) {
   EXPECT_EQ(client.get("/auth/token").code(), "INVALID_API_KEY");
 
   EXPECT_EQ(client.get("/entities/v5/entities").code(), "INVALID_TOKEN");
-  EXPECT_EQ(client.get("/entities/v5/entities", {{"Authorization", access}}).code(), "INVALID_TOKEN");
+  EXPECT_EQ(client.get("/entities/v5/entities", {{"Authorization", access}}).code(),
+            "INVALID_TOKEN");
   EXPECT_EQ(client.get("/entities/v5/entities", bearer("made-up")).code(), "INVALID_TOKEN");
   r = client.get("/entities/v5/entities", bearer(access));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -416,7 +473,8 @@ TEST(SimulatorHttp, HeadersRoutingAndEntityScope) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type"), "application/json");
   EXPECT_FALSE(r.header("date").empty());
-  EXPECT_TRUE(std::regex_match(r.header("date"), std::regex(R"(\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)")));
+  EXPECT_TRUE(std::regex_match(r.header("date"),
+                               std::regex(R"(\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)")));
 
   r = h.get("/profiles/v5/entities/other/profile-tables/16/profiles");
   EXPECT_EQ(r.status, 404);
@@ -432,12 +490,15 @@ TEST(SimulatorHttp, HeadersRoutingAndEntityScope) {
   r = h.get(std::string(kProfiles) + "/");  // no trailing slash routes
   EXPECT_EQ(r.status, 404);
 
-  r = h.client->get("/entities/v5/entities", {{"Authorization", "Bearer " + h.token}, {"Accept", "text/html"}});
+  r = h.client->get("/entities/v5/entities",
+                    {{"Authorization", "Bearer " + h.token}, {"Accept", "text/html"}});
   EXPECT_EQ(r.status, 406);
   EXPECT_EQ(r.object().at("status").as_int64(), 406);
-  r = h.client->get("/entities/v5/entities", {{"Authorization", "Bearer " + h.token}, {"Accept", "text/html, */*;q=0.1"}});
+  r = h.client->get("/entities/v5/entities",
+                    {{"Authorization", "Bearer " + h.token}, {"Accept", "text/html, */*;q=0.1"}});
   EXPECT_EQ(r.status, 200);
-  r = h.client->get("/entities/v5/entities", {{"Authorization", "Bearer " + h.token}, {"Accept", "application/json;q=0"}});
+  r = h.client->get("/entities/v5/entities",
+                    {{"Authorization", "Bearer " + h.token}, {"Accept", "application/json;q=0"}});
   EXPECT_EQ(r.status, 406);
 
   r = h.client->send(http::verb::delete_, std::string(kProfiles) + "/1", bearer(h.token), "");
@@ -463,10 +524,12 @@ TEST(SimulatorHttp, StructureRoutes) {
   bool email_has_value_type = true;
   for (const auto& a : table.at("attributes").as_array()) {
     names.insert(std::string(a.as_object().at("name").as_string()));
-    if (a.as_object().at("name").as_string() == "emailAddress") email_has_value_type = a.as_object().contains("valueType");
+    if (a.as_object().at("name").as_string() == "emailAddress")
+      email_has_value_type = a.as_object().contains("valueType");
   }
-  for (const char* expected : {"profileId", "creationMoment", "updateMoment", "emailAddress", "firstName", "lastName",
-                               "birthDate", "sex", "motherLanguage", "gsmNumber", "interests"}) {
+  for (const char* expected :
+       {"profileId", "creationMoment", "updateMoment", "emailAddress", "firstName", "lastName",
+        "birthDate", "sex", "motherLanguage", "gsmNumber", "interests"}) {
     EXPECT_TRUE(names.contains(expected)) << expected;
   }
   EXPECT_FALSE(email_has_value_type);  // predefined types carry no valueType [D]
@@ -478,28 +541,39 @@ TEST(SimulatorHttp, StructureRoutes) {
   EXPECT_EQ(only.size(), 2U);  // id is always returned
   EXPECT_TRUE(only.contains("id") && only.contains("name"));
   EXPECT_EQ(h.ok("/profile-table-structure/v5/entities/acme/profile-tables?search=id%3D%3D%2216%22")
-                .at("profileTables").as_array().size(), 1U);
-  EXPECT_EQ(h.ok("/profile-table-structure/v5/entities/acme/profile-tables/16").at("name").as_string(), "Customers");
+                .at("profileTables")
+                .as_array()
+                .size(),
+            1U);
+  EXPECT_EQ(
+      h.ok("/profile-table-structure/v5/entities/acme/profile-tables/16").at("name").as_string(),
+      "Customers");
   HttpResult r = h.get("/profile-table-structure/v5/entities/acme/profile-tables/17");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.code(), "TABLE_NOT_FOUND");
-  EXPECT_EQ(h.get("/profile-table-structure/v5/entities/acme/profile-tables/16?fields=name").code(), "INVALID_PARAMETER");
+  EXPECT_EQ(h.get("/profile-table-structure/v5/entities/acme/profile-tables/16?fields=name").code(),
+            "INVALID_PARAMETER");
 
   auto custom = h.ok("/custom-table-structure/v5/entities/acme/custom-tables");
   const auto& orders = custom.at("customTables").as_array()[0].as_object();
   EXPECT_EQ(orders.at("name").as_string(), "Orders");
   EXPECT_EQ(orders.at("primaryKeyAttribute").as_string(), "orderId");
   EXPECT_EQ(orders.at("id").as_string(), h.sim.custom_table_id());
-  EXPECT_EQ(orders.at("foreignKeys").as_array()[0].as_object().at("onDelete").as_string(), "CASCADE");
-  EXPECT_EQ(h.ok("/custom-table-structure/v5/entities/acme/custom-tables/" + h.sim.custom_table_id()).at("name").as_string(),
-            "Orders");
+  EXPECT_EQ(orders.at("foreignKeys").as_array()[0].as_object().at("onDelete").as_string(),
+            "CASCADE");
+  EXPECT_EQ(
+      h.ok("/custom-table-structure/v5/entities/acme/custom-tables/" + h.sim.custom_table_id())
+          .at("name")
+          .as_string(),
+      "Orders");
 }
 
 // ---- HTTP: list conventions ------------------------------------------------------------------
 
 TEST(SimulatorHttp, EnvelopeAndNextLinksAcrossPages) {
   Harness h(small_options(230));
-  std::string target = std::string(kProfiles) + "?size=100&sort=updateMoment,asc&fields=profileId,updateMoment";
+  std::string target =
+      std::string(kProfiles) + "?size=100&sort=updateMoment,asc&fields=profileId,updateMoment";
   std::vector<std::int64_t> ids;
   int pages = 0;
   for (;;) {
@@ -511,10 +585,14 @@ TEST(SimulatorHttp, EnvelopeAndNextLinksAcrossPages) {
     EXPECT_EQ(meta.at("totalElements").as_int64(), 230);
     EXPECT_EQ(meta.at("totalPages").as_int64(), 3);
     const auto& links = page.at("_links").as_object();
-    EXPECT_EQ(links.at("self").as_object().at("href").as_string(), target.find("page=") == std::string::npos
-                                                                        ? fmt::format("{}?page=0&size=100&sort=updateMoment,asc&fields=profileId,updateMoment", kProfiles)
-                                                                        : target);
-    for (const auto& row : page.at("profiles").as_array()) ids.push_back(row.as_object().at("profileId").as_int64());
+    EXPECT_EQ(
+        links.at("self").as_object().at("href").as_string(),
+        target.find("page=") == std::string::npos
+            ? fmt::format("{}?page=0&size=100&sort=updateMoment,asc&fields=profileId,updateMoment",
+                          kProfiles)
+            : target);
+    for (const auto& row : page.at("profiles").as_array())
+      ids.push_back(row.as_object().at("profileId").as_int64());
     if (!links.contains("next")) break;
     target = std::string(links.at("next").as_object().at("href").as_string());
     EXPECT_TRUE(target.starts_with(kProfiles));
@@ -531,9 +609,11 @@ TEST(SimulatorHttp, EnvelopeAndNextLinksAcrossPages) {
   auto defaults = h.ok(kProfiles);
   EXPECT_EQ(defaults.at("page").as_object().at("size").as_int64(), 50);
   EXPECT_EQ(defaults.at("profiles").as_array().size(), 50U);
-  EXPECT_EQ(defaults.at("profiles").as_array()[0].as_object().at("profileId").as_int64(), 1);  // key asc
+  EXPECT_EQ(defaults.at("profiles").as_array()[0].as_object().at("profileId").as_int64(),
+            1);  // key asc
 
-  auto empty = h.ok(std::string(kProfiles) + "?search=" + encode("updateMoment=lt=\"2000-01-01T00:00:00.000Z\""));
+  auto empty = h.ok(std::string(kProfiles) +
+                    "?search=" + encode("updateMoment=lt=\"2000-01-01T00:00:00.000Z\""));
   EXPECT_EQ(empty.at("page").as_object().at("totalPages").as_int64(), 0);
   EXPECT_FALSE(empty.at("_links").as_object().contains("next"));
 }
@@ -546,22 +626,24 @@ TEST(SimulatorHttp, ParameterErrors) {
   EXPECT_EQ(r.code(), "PAGE_SIZE_TOO_LARGE");
   EXPECT_EQ(r.object().at("error").as_string(), "BAD_REQUEST");
   EXPECT_EQ(h.get(p + "?size=1000").status, 200);
-  for (const char* bad : {"?size=0", "?size=-3", "?size=abc", "?page=-1", "?page=x", "?limit=5", "?page=1&page=2",
-                          "?search=a&search=b"}) {
+  for (const char* bad : {"?size=0", "?size=-3", "?size=abc", "?page=-1", "?page=x", "?limit=5",
+                          "?page=1&page=2", "?search=a&search=b"}) {
     EXPECT_EQ(h.get(p + bad).code(), "INVALID_PARAMETER") << bad;
   }
   EXPECT_EQ(h.get(p + "?fields=emailAddress").code(), "INVALID_FIELDS");
   EXPECT_EQ(h.get(p + "/1?fields=profileId").code(), "INVALID_PARAMETER");
   EXPECT_EQ(h.get(p + "/1?includeNulls=true&subscriptions=Newsletter").status, 200);
   EXPECT_EQ(h.get(p + "?sort=emailAddress").code(), "INVALID_SORT");
-  EXPECT_EQ(h.get(p + "?sort=updateMoment,asc&sort=creationMoment&sort=profileId&sort=updateMoment").code(),
+  EXPECT_EQ(h.get(p + "?sort=updateMoment,asc&sort=creationMoment&sort=profileId&sort=updateMoment")
+                .code(),
             "INVALID_SORT");
   EXPECT_EQ(h.get(p + "?page=99999999999999999").status, 200);  // any page is accepted
 }
 
 TEST(SimulatorHttp, SortTieBreakOrdersEqualMomentsByKey) {
   Harness h(small_options(1000));
-  for (const char* sort : {"sort=updateMoment,asc", "sort=updateMoment%2Casc", "sort=updateMoment"}) {
+  for (const char* sort :
+       {"sort=updateMoment,asc", "sort=updateMoment%2Casc", "sort=updateMoment"}) {
     auto page = h.ok(std::string(kProfiles) + "?size=1000&" + sort);
     const auto& rows = page.at("profiles").as_array();
     ASSERT_EQ(rows.size(), 1000U);
@@ -572,7 +654,8 @@ TEST(SimulatorHttp, SortTieBreakOrdersEqualMomentsByKey) {
       ASSERT_LE(a, b);
       if (a == b) {
         ++ties;
-        EXPECT_LT(rows[i - 1].as_object().at("profileId").as_int64(), rows[i].as_object().at("profileId").as_int64());
+        EXPECT_LT(rows[i - 1].as_object().at("profileId").as_int64(),
+                  rows[i].as_object().at("profileId").as_int64());
       }
     }
     EXPECT_GT(ties, 20U) << "the seeded data must contain bulk plateaus";
@@ -584,7 +667,8 @@ TEST(SimulatorHttp, SortTieBreakOrdersEqualMomentsByKey) {
     const auto b = ms(rows[i].as_object().at("updateMoment").as_string());
     ASSERT_GE(a, b);
     if (a == b) {
-      EXPECT_LT(rows[i - 1].as_object().at("profileId").as_int64(), rows[i].as_object().at("profileId").as_int64());
+      EXPECT_LT(rows[i - 1].as_object().at("profileId").as_int64(),
+                rows[i].as_object().at("profileId").as_int64());
     }
   }
   auto by_key_desc = h.ok(std::string(kProfiles) + "?size=3&sort=profileId,desc");
@@ -594,13 +678,18 @@ TEST(SimulatorHttp, SortTieBreakOrdersEqualMomentsByKey) {
 TEST(SimulatorHttp, SearchRangesWithIsoAndNaiveValues) {
   Harness h(small_options(1000));
   std::vector<std::int64_t> moments;
-  h.sim.for_each_row("Customers", [&](const json::object& row) { moments.push_back(ms(row.at("updateMoment").as_string())); });
+  h.sim.for_each_row("Customers", [&](const json::object& row) {
+    moments.push_back(ms(row.at("updateMoment").as_string()));
+  });
   std::sort(moments.begin(), moments.end());
   const std::int64_t lo = moments[200], hi = moments[700];
-  const auto expected = std::count_if(moments.begin(), moments.end(), [&](std::int64_t m) { return m >= lo && m < hi; });
+  const auto expected = std::count_if(moments.begin(), moments.end(),
+                                      [&](std::int64_t m) { return m >= lo && m < hi; });
 
-  const std::string iso = fmt::format("updateMoment=ge=\"{}\";updateMoment=lt=\"{}\"", format_iso_utc(lo), format_iso_utc(hi));
-  auto page = h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&search=" + encode(iso));
+  const std::string iso = fmt::format("updateMoment=ge=\"{}\";updateMoment=lt=\"{}\"",
+                                      format_iso_utc(lo), format_iso_utc(hi));
+  auto page =
+      h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&search=" + encode(iso));
   EXPECT_EQ(page.at("page").as_object().at("totalElements").as_int64(), expected);
   for (const auto& row : page.at("profiles").as_array()) {
     const auto m = ms(row.as_object().at("updateMoment").as_string());
@@ -614,19 +703,36 @@ TEST(SimulatorHttp, SearchRangesWithIsoAndNaiveValues) {
     text.pop_back();  // drop the Z
     return text;
   };
-  const std::string local = fmt::format("updateMoment>='{}';updateMoment<'{}'", naive(lo), naive(hi));
+  const std::string local =
+      fmt::format("updateMoment>='{}';updateMoment<'{}'", naive(lo), naive(hi));
   auto page2 = h.ok(std::string(kProfiles) + "?size=1&search=" + encode(local));
   EXPECT_EQ(page2.at("page").as_object().at("totalElements").as_int64(), expected);
   // An offset written with '+' must be percent-encoded; a raw '+' reads as a space.
-  const std::string offset = fmt::format("updateMoment=ge={}", format_iso_utc(lo).substr(0, 19) + "+00:00");
-  EXPECT_EQ(h.ok(std::string(kProfiles) + "?size=1&search=" + encode(offset)).at("page").as_object().at("totalElements").as_int64(),
-            std::count_if(moments.begin(), moments.end(), [&](std::int64_t m) { return m >= lo - lo % 1000; }));
-  EXPECT_EQ(h.get(std::string(kProfiles) + "?search=updateMoment=ge=" + format_iso_utc(lo).substr(0, 19) + "+00:00").code(),
+  const std::string offset =
+      fmt::format("updateMoment=ge={}", format_iso_utc(lo).substr(0, 19) + "+00:00");
+  EXPECT_EQ(h.ok(std::string(kProfiles) + "?size=1&search=" + encode(offset))
+                .at("page")
+                .as_object()
+                .at("totalElements")
+                .as_int64(),
+            std::count_if(moments.begin(), moments.end(),
+                          [&](std::int64_t m) { return m >= lo - lo % 1000; }));
+  EXPECT_EQ(h.get(std::string(kProfiles) +
+                  "?search=updateMoment=ge=" + format_iso_utc(lo).substr(0, 19) + "+00:00")
+                .code(),
             "INVALID_SEARCH");
   // Equality on the moment (a plateau read) and on the key.
-  const auto eq = h.ok(std::string(kProfiles) + "?search=" + encode(fmt::format("updateMoment==\"{}\"", format_iso_utc(lo))));
-  EXPECT_EQ(eq.at("page").as_object().at("totalElements").as_int64(), std::count(moments.begin(), moments.end(), lo));
-  EXPECT_EQ(h.ok(std::string(kProfiles) + "?search=profileId==7").at("profiles").as_array()[0].as_object().at("profileId").as_int64(), 7);
+  const auto eq = h.ok(std::string(kProfiles) + "?search=" +
+                       encode(fmt::format("updateMoment==\"{}\"", format_iso_utc(lo))));
+  EXPECT_EQ(eq.at("page").as_object().at("totalElements").as_int64(),
+            std::count(moments.begin(), moments.end(), lo));
+  EXPECT_EQ(h.ok(std::string(kProfiles) + "?search=profileId==7")
+                .at("profiles")
+                .as_array()[0]
+                .as_object()
+                .at("profileId")
+                .as_int64(),
+            7);
 }
 
 TEST(SimulatorHttp, NaiveSearchAcrossBothDstEdges) {
@@ -636,7 +742,11 @@ TEST(SimulatorHttp, NaiveSearchAcrossBothDstEdges) {
   o.data.history.history_days = 300;
   Harness h(o);
   auto total = [&](const std::string& search) {
-    return h.ok(std::string(kProfiles) + "?size=1&search=" + encode(search)).at("page").as_object().at("totalElements").as_int64();
+    return h.ok(std::string(kProfiles) + "?size=1&search=" + encode(search))
+        .at("page")
+        .as_object()
+        .at("totalElements")
+        .as_int64();
   };
   // Autumn overlap: 02:30 local happens twice; the earlier offset (+02:00) is used -> 00:30Z.
   const auto overlap = total("creationMoment=lt=\"2025-10-26 02:30:00\"");
@@ -659,15 +769,24 @@ TEST(SimulatorHttp, FilterErrors) {
   EXPECT_EQ(h.get(p + encode("profileId==1,profileId==2")).code(), "INVALID_SEARCH");
   EXPECT_EQ(h.get(p + encode("profileId==1 or profileId==2")).code(), "INVALID_SEARCH");
   EXPECT_EQ(h.get(p + encode("updateMoment=ge=\"yesterday\"")).code(), "INVALID_SEARCH");
-  EXPECT_EQ(h.get(p + encode("updateMoment=ge=1764324930123")).code(), "INVALID_SEARCH");  // no epoch
+  EXPECT_EQ(h.get(p + encode("updateMoment=ge=1764324930123")).code(),
+            "INVALID_SEARCH");  // no epoch
   EXPECT_EQ(h.get(p + encode("profileId==abc")).code(), "INVALID_SEARCH");
   const HttpResult r = h.get(p + encode("emailAddress==x"));
   EXPECT_EQ(r.object().at("errors").as_array()[0].as_object().at("field").as_string(), "search");
   EXPECT_EQ(h.get(p).status, 200);  // an empty search is no filter
-  const std::string records = "/custom-tables/v5/entities/acme/custom-tables/" + h.sim.custom_table_id() + "/records?search=";
-  EXPECT_EQ(h.get(records + encode("updateMoment=ge=\"2025-01-01T00:00:00Z\"")).code(), "FILTER_NOT_SUPPORTED");
-  EXPECT_EQ(h.ok(records + encode("orderId==\"ORD-000000000007\"")).at("records").as_array().size(), 1U);
-  EXPECT_EQ(h.ok(records + encode("orderId==\"nope\"")).at("page").as_object().at("totalElements").as_int64(), 0);
+  const std::string records = "/custom-tables/v5/entities/acme/custom-tables/" +
+                              h.sim.custom_table_id() + "/records?search=";
+  EXPECT_EQ(h.get(records + encode("updateMoment=ge=\"2025-01-01T00:00:00Z\"")).code(),
+            "FILTER_NOT_SUPPORTED");
+  EXPECT_EQ(h.ok(records + encode("orderId==\"ORD-000000000007\"")).at("records").as_array().size(),
+            1U);
+  EXPECT_EQ(h.ok(records + encode("orderId==\"nope\""))
+                .at("page")
+                .as_object()
+                .at("totalElements")
+                .as_int64(),
+            0);
 }
 
 TEST(SimulatorHttp, FieldsProjectionAndSingleGets) {
@@ -693,14 +812,16 @@ TEST(SimulatorHttp, FieldsProjectionAndSingleGets) {
   EXPECT_EQ(h.ok(std::string(kProfiles) + "/emailAddress=" + encode(email)), third);
   EXPECT_EQ(h.ok(std::string(kProfiles) + "/customerId=C-00000003"), third);
   EXPECT_EQ(h.get(std::string(kProfiles) + "/1000").code(), "RECORD_NOT_FOUND");
-  EXPECT_EQ(h.get(std::string(kProfiles) + "/emailAddress=nobody@example.com").code(), "RECORD_NOT_FOUND");
+  EXPECT_EQ(h.get(std::string(kProfiles) + "/emailAddress=nobody@example.com").code(),
+            "RECORD_NOT_FOUND");
   EXPECT_EQ(h.get(std::string(kProfiles) + "/firstName=Jane").code(), "INVALID_PARAMETER");
   // Record shape A17: every attribute, subscription and category is present.
   EXPECT_EQ(third.at("attributes").as_object().size(), 16U);
   EXPECT_EQ(third.at("subscriptions").as_object().size(), 2U);
   EXPECT_EQ(third.at("segmentations").as_object().size(), 2U);
 
-  const std::string records = "/custom-tables/v5/entities/acme/custom-tables/" + h.sim.custom_table_id() + "/records";
+  const std::string records =
+      "/custom-tables/v5/entities/acme/custom-tables/" + h.sim.custom_table_id() + "/records";
   auto projected = h.ok(records + "?fields=amount&size=2&sort=orderMoment,desc");
   const auto& row = projected.at("records").as_array()[0].as_object();
   EXPECT_EQ(row.size(), 3U);  // id, the primary key and amount
@@ -728,7 +849,8 @@ TEST(SimulatorHttp, NaiveBrusselsTimestampStyle) {
   auto page = h.ok(std::string(kProfiles) + "?size=5");
   const std::regex naive(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)");
   for (const auto& row : page.at("profiles").as_array()) {
-    EXPECT_TRUE(std::regex_match(std::string(row.as_object().at("updateMoment").as_string()), naive));
+    EXPECT_TRUE(
+        std::regex_match(std::string(row.as_object().at("updateMoment").as_string()), naive));
   }
 }
 
@@ -739,12 +861,24 @@ std::string literal_for(FieldType type, bool in_list) {
   std::string one;
   switch (type) {
     case FieldType::kInteger:
-    case FieldType::kLong: one = "1"; break;
-    case FieldType::kNumber: one = "1.5"; break;
-    case FieldType::kBoolean: one = "true"; break;
-    case FieldType::kTimestamp: one = "\"2025-11-28T10:00:00.000Z\""; break;
-    case FieldType::kDate: one = "\"2025-01-01\""; break;
-    default: one = "\"x\""; break;
+    case FieldType::kLong:
+      one = "1";
+      break;
+    case FieldType::kNumber:
+      one = "1.5";
+      break;
+    case FieldType::kBoolean:
+      one = "true";
+      break;
+    case FieldType::kTimestamp:
+      one = "\"2025-11-28T10:00:00.000Z\"";
+      break;
+    case FieldType::kDate:
+      one = "\"2025-01-01\"";
+      break;
+    default:
+      one = "\"x\"";
+      break;
   }
   return in_list ? "(" + one + "," + one + ")" : one;
 }
@@ -760,9 +894,13 @@ TEST(SimulatorHttp, EveryCatalogObjectListsWithItsNativeFiltersOnly) {
   int objects = 0;
   for (const auto& spec : specs) {
     std::string path = spec.list_route;
-    for (const auto& [param, value] : std::vector<std::pair<std::string, std::string>>{
-             {"{entity}", "acme"}, {"{campaignId}", "1"}, {"{formId}", "1"}, {"{profileTableId}", "16"}}) {
-      if (const auto at = path.find(param); at != std::string::npos) path.replace(at, param.size(), value);
+    for (const auto& [param, value] :
+         std::vector<std::pair<std::string, std::string>>{{"{entity}", "acme"},
+                                                          {"{campaignId}", "1"},
+                                                          {"{formId}", "1"},
+                                                          {"{profileTableId}", "16"}}) {
+      if (const auto at = path.find(param); at != std::string::npos)
+        path.replace(at, param.size(), value);
     }
     SCOPED_TRACE(spec.name + " " + path);
     const auto page = h.ok(path + "?size=" + std::to_string(spec.max_page_size));
@@ -771,27 +909,33 @@ TEST(SimulatorHttp, EveryCatalogObjectListsWithItsNativeFiltersOnly) {
     for (const auto& row : page.at(spec.collection_key).as_array()) {
       for (const auto& f : spec.fields) {
         if (f.extended) {
-          EXPECT_FALSE(row.as_object().contains(f.wire)) << "extended field in a list row: " << f.wire;
+          EXPECT_FALSE(row.as_object().contains(f.wire))
+              << "extended field in a list row: " << f.wire;
         }
       }
     }
-    EXPECT_EQ(h.get(path + "?size=" + std::to_string(spec.max_page_size + 1)).code(), "PAGE_SIZE_TOO_LARGE");
+    EXPECT_EQ(h.get(path + "?size=" + std::to_string(spec.max_page_size + 1)).code(),
+              "PAGE_SIZE_TOO_LARGE");
     for (const auto& [selector, ops] : spec.search_selectors) {
       const FieldSpec* field = spec.field(selector);
       ASSERT_NE(field, nullptr);
       for (Op op : ops) {
-        const std::string search = selector + std::string(to_rsql(op)) + literal_for(field->type, op == Op::kIn);
+        const std::string search =
+            selector + std::string(to_rsql(op)) + literal_for(field->type, op == Op::kIn);
         EXPECT_EQ(h.get(path + "?search=" + encode(search)).status, 200) << search;
       }
-      EXPECT_EQ(h.get(path + "?search=" + encode(selector + "!=" + literal_for(field->type, false))).code(),
+      EXPECT_EQ(h.get(path + "?search=" + encode(selector + "!=" + literal_for(field->type, false)))
+                    .code(),
                 "FILTER_NOT_SUPPORTED");
     }
     EXPECT_EQ(h.get(path + "?search=" + encode("noSuchField==1")).code(), "FILTER_NOT_SUPPORTED");
     for (const auto& f : spec.fields) {
       const bool native = spec.native_ops(f.wire) != nullptr;
       if (!native) {
-        EXPECT_EQ(h.get(path + "?search=" + encode(f.wire + "==" + literal_for(f.type, false))).code(),
-                  "FILTER_NOT_SUPPORTED") << f.wire;
+        EXPECT_EQ(
+            h.get(path + "?search=" + encode(f.wire + "==" + literal_for(f.type, false))).code(),
+            "FILTER_NOT_SUPPORTED")
+            << f.wire;
         break;  // one non-native field per object
       }
     }
@@ -818,10 +962,12 @@ TEST(SimulatorHttp, StaticObjectsExtendedFieldsAndNestedRoutes) {
   EXPECT_EQ(h.get(campaigns + "/999").code(), "RECORD_NOT_FOUND");
 
   const auto results = h.ok(campaigns + "/3/results?size=200");
-  for (const auto& r : results.at("results").as_array()) EXPECT_EQ(r.as_object().at("campaignId").as_int64(), 3);
+  for (const auto& r : results.at("results").as_array())
+    EXPECT_EQ(r.as_object().at("campaignId").as_int64(), 3);
   EXPECT_GT(results.at("page").as_object().at("totalElements").as_int64(), 0);
   EXPECT_EQ(h.get(campaigns + "/999/results").code(), "RECORD_NOT_FOUND");  // parent gone (3.7)
-  EXPECT_EQ(h.get(campaigns + "/3/results?search=" + encode("campaignId==3")).code(), "FILTER_NOT_SUPPORTED");
+  EXPECT_EQ(h.get(campaigns + "/3/results?search=" + encode("campaignId==3")).code(),
+            "FILTER_NOT_SUPPORTED");
 
   const std::string forms = "/forms/v5/entities/acme/forms";
   const auto participations = h.ok(forms + "/2/participations?size=1");
@@ -829,7 +975,8 @@ TEST(SimulatorHttp, StaticObjectsExtendedFieldsAndNestedRoutes) {
   EXPECT_EQ(h.ok(forms + "/2/participations/" + std::to_string(id)).at("formId").as_int64(), 2);
   EXPECT_EQ(h.get(forms + "/3/participations/" + std::to_string(id)).code(), "RECORD_NOT_FOUND");
 
-  const std::string nested = "/file-transfers/v5/entities/acme/file-synchronizations?size=200&search=";
+  const std::string nested =
+      "/file-transfers/v5/entities/acme/file-synchronizations?size=200&search=";
   const auto synchronizations = h.ok(nested + encode("location.remoteLocationId==3"));
   for (const auto& r : synchronizations.at("fileSynchronizations").as_array()) {
     EXPECT_EQ(r.as_object().at("location").as_object().at("remoteLocationId").as_int64(), 3);
@@ -838,9 +985,12 @@ TEST(SimulatorHttp, StaticObjectsExtendedFieldsAndNestedRoutes) {
   const auto recent = h.ok(interactions + "?size=1000&sort=creationMoment,asc&search=" +
                            encode("creationMoment=ge=\"2000-01-01T00:00:00Z\""));
   EXPECT_EQ(recent.at("interactions").as_array().size(), 200U);
-  EXPECT_EQ(h.get("/profiles/v5/entities/acme/profile-tables/99/interactions").code(), "TABLE_NOT_FOUND");
+  EXPECT_EQ(h.get("/profiles/v5/entities/acme/profile-tables/99/interactions").code(),
+            "TABLE_NOT_FOUND");
   const auto stats = h.sim.stats();
-  EXPECT_EQ(stats.route("GET /email-campaigns/v5/entities/{entity}/email-campaigns/{campaignId}/results"), 3);
+  EXPECT_EQ(
+      stats.route("GET /email-campaigns/v5/entities/{entity}/email-campaigns/{campaignId}/results"),
+      3);
 }
 
 // ---- HTTP: limits and faults -----------------------------------------------------------------
@@ -885,7 +1035,8 @@ TEST(SimulatorHttp, PerMinuteLimitDelaysAndHoldsTheSlot) {
   TestClient client(sim.port());
   const auto started = std::chrono::steady_clock::now();
   const std::string token = fetch_token(client);  // token calls count
-  for (int i = 0; i < 6; ++i) ASSERT_EQ(client.get("/entities/v5/entities", bearer(token)).status, 200);
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(client.get("/entities/v5/entities", bearer(token)).status, 200);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   // 7 sequential calls at 3 per 400 ms: calls 1-3 pass, call 4 waits for call 1 to leave the
   // window (by then 2 and 3 left too, so 5 and 6 pass), call 7 waits for call 4: ~800 ms.
@@ -951,7 +1102,9 @@ TEST(SimulatorHttp, InjectedFaults) {
 
   // The same through the control API.
   TestClient control(h.sim.port());
-  HttpResult r = control.send(http::verb::post, "/_sim/faults", {}, R"({"clear":true,"fail_next":1,"fail_status":429,"retry_after_s":2})");
+  HttpResult r =
+      control.send(http::verb::post, "/_sim/faults", {},
+                   R"({"clear":true,"fail_next":1,"fail_status":429,"retry_after_s":2})");
   ASSERT_EQ(r.status, 200) << r.body;
   r = h.get("/entities/v5/entities");
   EXPECT_EQ(r.status, 429);
@@ -978,7 +1131,8 @@ TEST(SimulatorHttp, SameMomentMutationCreatesAPlateau) {
                       encode(fmt::format("updateMoment==\"{}\"", moment)));
   EXPECT_EQ(plateau.at("page").as_object().at("totalElements").as_int64(), 50);
   EXPECT_EQ(plateau.at("page").as_object().at("totalPages").as_int64(), 5);
-  auto created = h.ok(std::string(kProfiles) + "?search=" + encode(fmt::format("creationMoment==\"{}\"", moment)));
+  auto created = h.ok(std::string(kProfiles) +
+                      "?search=" + encode(fmt::format("creationMoment==\"{}\"", moment)));
   EXPECT_EQ(created.at("page").as_object().at("totalElements").as_int64(), 20);
   EXPECT_EQ(h.sim.row_count("Customers"), 320U);
   // Later moments than every seeded one, from the server clock.
@@ -993,7 +1147,8 @@ TEST(SimulatorHttp, SameMomentMutationCreatesAPlateau) {
 
   // Profile deletes cascade to the custom records that reference them.
   std::set<std::string> referenced;
-  for (const auto& order : h.sim.rows("Orders")) referenced.insert(std::string(order.at("customerId").as_string()));
+  for (const auto& order : h.sim.rows("Orders"))
+    referenced.insert(std::string(order.at("customerId").as_string()));
   MutationSpec deletes;
   deletes.table = "Customers";
   deletes.deletes = 100;
@@ -1001,9 +1156,11 @@ TEST(SimulatorHttp, SameMomentMutationCreatesAPlateau) {
   ASSERT_EQ(removed.deleted.size(), 100U);
   std::set<std::string> gone;
   for (auto id : removed.deleted) gone.insert(ProfileTable::customer_id(id));
-  for (const auto& order : h.sim.rows("Orders")) EXPECT_FALSE(gone.contains(std::string(order.at("customerId").as_string())));
+  for (const auto& order : h.sim.rows("Orders"))
+    EXPECT_FALSE(gone.contains(std::string(order.at("customerId").as_string())));
   EXPECT_EQ(h.sim.row_count("Orders"), 500U - static_cast<std::size_t>(removed.cascaded));
-  EXPECT_EQ(h.get(std::string(kProfiles) + "/" + std::to_string(removed.deleted.front())).code(), "RECORD_NOT_FOUND");
+  EXPECT_EQ(h.get(std::string(kProfiles) + "/" + std::to_string(removed.deleted.front())).code(),
+            "RECORD_NOT_FOUND");
   EXPECT_EQ(h.ok(kProfiles).at("page").as_object().at("totalElements").as_int64(), 220);
 }
 
@@ -1020,7 +1177,11 @@ TEST(SimulatorHttp, StatsAndControlApi) {
   EXPECT_EQ(s.total_calls, 5);
   EXPECT_EQ(s.token_calls, 1);
   EXPECT_EQ(s.route(kProfilesRoute), 3);
-  EXPECT_EQ(s.route("GET /profiles/v5/entities/{entity}/profile-tables/{profileTableId}/profiles/{profileKey}"), 1);
+  EXPECT_EQ(
+      s.route(
+          "GET "
+          "/profiles/v5/entities/{entity}/profile-tables/{profileTableId}/profiles/{profileKey}"),
+      1);
   EXPECT_EQ(s.route("GET /auth/token"), 1);
   EXPECT_EQ(s.status(200), 4);
   EXPECT_EQ(s.status(400), 1);
@@ -1033,7 +1194,9 @@ TEST(SimulatorHttp, StatsAndControlApi) {
   EXPECT_EQ(stats.at("routes").as_object().at(kProfilesRoute).as_int64(), 3);
   EXPECT_EQ(stats.at("statuses").as_object().at("200").as_int64(), 4);
 
-  r = control.send(http::verb::post, "/_sim/mutate", {}, R"({"table":"Customers","creates":10,"updates":5,"deletes":1,"same_moment":true})");
+  r = control.send(
+      http::verb::post, "/_sim/mutate", {},
+      R"({"table":"Customers","creates":10,"updates":5,"deletes":1,"same_moment":true})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto mutation = r.object();
   EXPECT_EQ(mutation.at("created").as_int64(), 10);
@@ -1043,17 +1206,24 @@ TEST(SimulatorHttp, StatsAndControlApi) {
   r = control.get("/_sim/tables/Customers/count");
   EXPECT_EQ(r.object().at("count").as_int64(), 59);
   EXPECT_EQ(control.get("/_sim/tables/Nope/count").code(), "TABLE_NOT_FOUND");
-  EXPECT_EQ(control.send(http::verb::post, "/_sim/mutate", {}, R"({"table":"Nope","creates":1})").status, 400);
+  EXPECT_EQ(
+      control.send(http::verb::post, "/_sim/mutate", {}, R"({"table":"Nope","creates":1})").status,
+      400);
   EXPECT_EQ(control.get("/_sim/tables").object().at("tables").as_array().size(), 2U);
 
-  r = control.send(http::verb::post, "/_sim/limits", {}, R"({"max_concurrent":3,"calls_per_minute":0})");
+  r = control.send(http::verb::post, "/_sim/limits", {},
+                   R"({"max_concurrent":3,"calls_per_minute":0})");
   EXPECT_EQ(r.object().at("max_concurrent").as_int64(), 3);
   EXPECT_EQ(h.sim.limits().max_concurrent, 3);
   EXPECT_EQ(control.send(http::verb::post, "/_sim/tokens/expire", {}, "").status, 200);
   EXPECT_EQ(h.get("/entities/v5/entities").code(), "TOKEN_EXPIRED");
-  EXPECT_TRUE(control.send(http::verb::post, "/_sim/keys/revoke", {}, R"({"key":"sim-api-key"})").object().at("revoked").as_bool());
+  EXPECT_TRUE(control.send(http::verb::post, "/_sim/keys/revoke", {}, R"({"key":"sim-api-key"})")
+                  .object()
+                  .at("revoked")
+                  .as_bool());
   EXPECT_EQ(h.client->get("/auth/token", {{"Authorization", kKey}}).code(), "INVALID_API_KEY");
-  EXPECT_EQ(control.send(http::verb::post, "/_sim/keys/add", {}, R"({"key":"sim-api-key"})").status, 200);
+  EXPECT_EQ(control.send(http::verb::post, "/_sim/keys/add", {}, R"({"key":"sim-api-key"})").status,
+            200);
   EXPECT_EQ(h.client->get("/auth/token", {{"Authorization", kKey}}).status, 200);
   // Control calls are not counted as contract calls.
   EXPECT_EQ(h.sim.stats().route("GET (unmatched)"), 0);
@@ -1088,13 +1258,17 @@ TEST(SimulatorHttp, LargeTablePagesAreFast) {
   const auto started = std::chrono::steady_clock::now();
   constexpr int kPages = 20;
   for (int i = 0; i < kPages; ++i) {
-    auto page = h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&page=" + std::to_string(i * 7) + "&search=" + window);
+    auto page = h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&page=" +
+                     std::to_string(i * 7) + "&search=" + window);
     ASSERT_EQ(page.at("profiles").as_array().size(), 1000U);
   }
-  const auto per_page = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started) / kPages;
-  std::printf("[ perf     ] 300k profiles generated in %.0f ms; a 1000-row page round trip takes %.2f ms "
-              "(client-side JSON parse included)\n",
-              std::chrono::duration<double, std::milli>(generated).count(), per_page.count());
+  const auto per_page =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started) /
+      kPages;
+  std::printf(
+      "[ perf     ] 300k profiles generated in %.0f ms; a 1000-row page round trip takes %.2f ms "
+      "(client-side JSON parse included)\n",
+      std::chrono::duration<double, std::milli>(generated).count(), per_page.count());
   EXPECT_LT(per_page.count(), 100.0);
 }
 
