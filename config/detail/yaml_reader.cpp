@@ -48,13 +48,18 @@ void Reader::fail(const Location& at, const std::string& path, std::string messa
 }
 
 Item Reader::load(std::string_view text) const {
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(std::string(text));
+    documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     // yaml-cpp messages name the construct, never the text around it.
     throw Problem(location(e.mark), "YAML syntax error: " + e.msg);
   }
+  if (documents.size() > 1) {
+    throw Problem(location(documents[1].Mark()),
+                  "the file holds several YAML documents (---); expected one");
+  }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   Location start{file_, 1, 1};
   return Item{root, "", start, start, ""};
 }

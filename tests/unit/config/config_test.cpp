@@ -243,6 +243,21 @@ defaults:
   EXPECT_EQ(c.jobs[1].page_size.value(), 300);
 }
 
+TEST(ConfigParse, DurationsInEveryUnit) {
+  const std::pair<const char*, model::Duration> cases[] = {
+      {"500ms", 500ms}, {"30s", 30s}, {"5m", 5min}, {"2h", 2h}, {"1d", 24h}, {"0s", 0ms}};
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse(std::string("defaults:\n  lookback: ") + text + "\n").defaults.lookback,
+              expected);
+  }
+  EXPECT_EQ(parse(with_stream_line("detect_deletes_every: 36h\n        deletes: detect"))
+                .jobs[0]
+                .streams[0]
+                .detect_deletes_every,
+            36h);
+}
+
 // ---- unknown keys ---------------------------------------------------------------------------
 
 TEST(ConfigErrors, UnknownTopLevelKeySuggestsTheClosest) {
@@ -485,6 +500,9 @@ TEST(ConfigErrors, YamlSyntaxErrorsCarryTheirMark) {
   EXPECT_PARSE_ERROR("log:\n  level: info\n   format: json\n",
                      "test.yaml:3:10: ", "YAML syntax error: illegal map value");
   EXPECT_PARSE_ERROR("", "test.yaml:1:1: ", "the file is empty");
+  EXPECT_PARSE_ERROR("# only a comment\n", "test.yaml:1:1: ", "the file is empty");
+  EXPECT_PARSE_ERROR("log: {level: info}\n---\njobs: []\n", "test.yaml:3:1: ",
+                     "the file holds several YAML documents (---); expected one");
   EXPECT_PARSE_ERROR("- a\n- b\n", "test.yaml:1:1: ", "expected a mapping of sections");
 }
 
