@@ -8,7 +8,8 @@
 //
 // Keys, defaults and meaning (house style rule 24). `${VAR}` in any value is replaced by the
 // environment variable VAR (unset: error; `$${` writes a literal `${`). Durations: 500ms, 30s,
-// 5m, 2h, 1d. Unknown keys are errors at every level.
+// 5m, 2h, 1d. Unknown keys are errors at every level. Cron schedules are evaluated in UTC unless
+// the caller of Schedule::next_after passes a zone (the job file has no key for one).
 //
 // clang-format off
 // key                          | default         | meaning
