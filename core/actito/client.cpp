@@ -204,7 +204,8 @@ struct ActitoClient::Impl {
           else ra_s = ra_s * 10 + (c - '0');
         }
         if (ra_ok) retry_after = std::chrono::seconds(std::min(ra_s, 120));
-        bool give_up = resp.status == 429 ? ++throttled >= options.max_rate_limited_attempts
+        if (resp.status == 429) budget.on_rejected();
+        bool give_up = resp.status == 429 ? ++throttled >= options.rate_limit_backoff.max_attempts
                                           : ++failures >= options.backoff.max_attempts;
         if (give_up) {
           auto body = read_error_body(resp.body);
@@ -214,10 +215,12 @@ struct ActitoClient::Impl {
                              " after " + std::to_string(failures + throttled) + " attempts: " + body.message);
         }
         count_retry(resp.status == 429 ? "429" : "5xx");
+        const auto& policy = resp.status == 429 ? options.rate_limit_backoff : options.backoff;
         int n = resp.status == 429 ? throttled - 1 : failures - 1;
-        co_await sleep(engine::backoff_delay(options.backoff, n, rng, retry_after));
+        co_await sleep(engine::backoff_delay(policy, n, rng, retry_after));
         continue;
       }
+      budget.on_success();
       out.body = std::move(resp.body);
       co_return out;
     }

@@ -32,8 +32,8 @@ struct ConnectionOptions {
   int max_concurrent_requests = 4;
   std::chrono::milliseconds request_timeout{60'000};
   model::TimeZone zone = model::TimeZone::utc();
-  engine::BackoffPolicy backoff;          // 5xx and network errors
-  int max_rate_limited_attempts = 8;      // 429s
+  engine::BackoffPolicy backoff;          // 5xx and network errors (at most 5 attempts, 2.6)
+  engine::BackoffPolicy rate_limit_backoff{std::chrono::seconds(1), std::chrono::seconds(30), 8};  // 429s (2.5)
   std::chrono::milliseconds budget_window{60'000};
   std::string user_agent = "actito-replicator";
   std::string ca_file;  // extra CA bundle (tests)

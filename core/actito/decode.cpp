@@ -136,7 +136,13 @@ model::Value decode_value(const json::value& v, const model::FieldDescriptor& f,
     }
     return out;
   }
-  return scalar(v, f, zone);
+  try {
+    return scalar(v, f, zone);
+  } catch (const model::Error& e) {
+    std::string what = e.what();
+    if (what.rfind("field ", 0) == 0) throw;
+    model::fail(e.kind(), "field " + f.name + " (" + f.wire + "): " + what);
+  }
 }
 
 }  // namespace replicator::actito

@@ -37,15 +37,37 @@ CallBudget::CallBudget(asio::any_io_executor executor, int calls_per_window, int
     : executor_(std::move(executor)),
       calls_per_window_(calls_per_window),
       max_concurrent_(max_concurrent < 1 ? 1 : max_concurrent),
+      limit_(max_concurrent_),
       window_(window) {}
+
+void CallBudget::on_rejected() noexcept {
+  if (limit_ > 1) --limit_;
+  successes_ = 0;
+}
+
+void CallBudget::on_success() noexcept {
+  if (limit_ < max_concurrent_ && ++successes_ >= 20) {
+    ++limit_;
+    successes_ = 0;
+    // A raised cap may let a waiter in.
+    if (!waiters_.empty() && in_flight_ < limit_) {
+      auto w = waiters_.front();
+      waiters_.pop_front();
+      ++in_flight_;
+      w->granted = true;
+      w->timer.cancel();
+    }
+  }
+}
 
 CallBudget::~CallBudget() {
   for (auto& w : waiters_) w->timer.cancel();
 }
 
 void CallBudget::release_slot() noexcept {
-  // Hand the slot directly to the first waiter so that nobody can overtake it.
-  while (!waiters_.empty()) {
+  // Hand the slot directly to the first waiter so that nobody can overtake it, unless the cap
+  // was lowered meanwhile.
+  while (!waiters_.empty() && in_flight_ <= limit_) {
     auto w = waiters_.front();
     waiters_.pop_front();
     w->granted = true;
@@ -56,7 +78,7 @@ void CallBudget::release_slot() noexcept {
 }
 
 asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
-  if (in_flight_ < max_concurrent_ && waiters_.empty()) {
+  if (in_flight_ < limit_ && waiters_.empty()) {
     ++in_flight_;
   } else {
     auto w = std::make_shared<Waiter>(executor_);

@@ -38,6 +38,12 @@ class CallBudget {
   // window is added to throttled_seconds().
   boost::asio::awaitable<Permit> acquire();
 
+  // A 429 "too many concurrent requests" means other clients share the licence: lower our own
+  // concurrency by one (never below 1). Successes raise it back, one slot per 20 successes.
+  void on_rejected() noexcept;
+  void on_success() noexcept;
+  int concurrency_limit() const noexcept { return limit_; }
+
   double throttled_seconds() const noexcept { return throttled_seconds_; }
   int in_flight() const noexcept { return in_flight_; }
   std::int64_t admitted() const noexcept { return admitted_; }
@@ -49,6 +55,8 @@ class CallBudget {
   boost::asio::any_io_executor executor_;
   int calls_per_window_;
   int max_concurrent_;
+  int limit_;  // current cap, between 1 and max_concurrent_
+  int successes_ = 0;
   std::chrono::milliseconds window_;
   int in_flight_ = 0;
   std::int64_t admitted_ = 0;
