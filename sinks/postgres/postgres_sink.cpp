@@ -1,0 +1,587 @@
+#include "sinks/postgres/postgres_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+
+#include "core/model/error.hpp"
+#include "core/model/naming.hpp"
+#include "sinks/postgres/detail/copy_text.hpp"
+#include "sinks/postgres/detail/errors.hpp"
+#include "sinks/postgres/detail/pqxx_compat.hpp"
+#include "sinks/postgres/detail/state_json.hpp"
+#include "sinks/postgres/detail/table_layout.hpp"
+
+namespace replicator::sink_postgres {
+
+namespace {
+
+using detail::TableLayout;
+using model::ErrorKind;
+using model::quote_ident;
+
+// Advisory lock class for DDL (the second key is hashtext(schema)): "actr".
+constexpr int kDdlLockClass = 0x61637472;
+// COPY data is sent in chunks of about this size.
+constexpr std::size_t kCopyChunk = 1 << 20;
+
+const char* nullable(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+std::optional<std::string> opt_timestamp(const std::optional<model::Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return detail::timestamptz_literal(*t);
+}
+
+std::optional<std::string> opt_text(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+// Forwards server warnings to the log; notices are off (client_min_messages = warning).
+class NoticeLogger final : public pqxx::errorhandler {
+ public:
+  NoticeLogger(pqxx::connection_base& c, std::string dsn) : errorhandler(c), dsn_(std::move(dsn)) {}
+  bool operator()(const char msg[]) noexcept override {
+    try {
+      spdlog::warn("postgres: {}", detail::one_line(redact_message(msg, dsn_)));
+    } catch (...) {
+    }
+    return false;
+  }
+
+ private:
+  std::string dsn_;
+};
+
+// The columns of a state row, in the order row_to_state reads them.
+constexpr std::string_view kStateColumns =
+    "job, stream, coalesce(cursor_field, ''), "
+    "floor(extract(epoch FROM watermark) * 1000)::bigint, watermark_exclusive, "
+    "keys_at_watermark::text, (plateau->>'offset')::bigint, (plateau->>'total')::bigint, "
+    "rows_total, floor(extract(epoch FROM last_success) * 1000)::bigint, "
+    "coalesce(last_error, '')";
+
+engine::Sink::NamedState row_to_state(const pqxx::row& r) {
+  engine::Sink::NamedState n;
+  n.job = r[0].as<std::string>();
+  n.stream = r[1].as<std::string>();
+  engine::StreamState& s = n.state;
+  s.cursor_field = r[2].as<std::string>();
+  if (!r[3].is_null()) s.watermark = model::Timestamp{r[3].as<std::int64_t>()};
+  s.watermark_exclusive = r[4].as<bool>();
+  s.keys_at_watermark = detail::decode_keys(r[5].c_str());
+  if (!r[6].is_null()) {
+    s.plateau = engine::PlateauProgress{r[6].as<std::int64_t>(),
+                                        r[7].is_null() ? 0 : r[7].as<std::int64_t>()};
+  }
+  s.rows_total = r[8].as<std::int64_t>();
+  if (!r[9].is_null()) s.last_success = model::Timestamp{r[9].as<std::int64_t>()};
+  s.last_error = r[10].as<std::string>();
+  return n;
+}
+
+void append_int(std::string& out, std::size_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+// ---- implementation
+// ------------------------------------------------------------------------------
+
+struct PostgresSink::Impl {
+  explicit Impl(PostgresSinkOptions o) : options(std::move(o)) {
+    conninfo = options.dsn;
+    if (std::getenv("PGCONNECT_TIMEOUT") == nullptr && options.connect_timeout.count() > 0) {
+      conninfo = add_conninfo_default(conninfo, "connect_timeout",
+                                      std::to_string(options.connect_timeout.count()));
+    }
+    if (!options.application_name.empty()) {
+      conninfo =
+          add_conninfo_default(conninfo, "fallback_application_name", options.application_name);
+    }
+    state_table = detail::quoted_state_table(options.schema);
+    state_display = options.schema + "." + std::string(detail::kStateTable);
+  }
+
+  ~Impl() { drop_connection(); }
+
+  struct Staging {
+    std::string name;       // unquoted, in pg_temp
+    std::string signature;  // TableLayout::signature() it was created for; empty: re-create
+    std::string upsert;     // the statement that merges it into the target
+  };
+
+  PostgresSinkOptions options;
+  std::string conninfo;       // the DSN plus our defaults; a secret
+  std::string state_table;    // quoted
+  std::string state_display;  // schema._replication_state
+  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<NoticeLogger> notices;  // destroyed before `conn`
+  // By target table, for the current connection. An entry keeps its name after a failure (the
+  // table is dropped and re-created under it), so failures never leave temp tables behind.
+  std::map<std::string, Staging> staging;
+  int staging_seq = 0;
+  bool state_table_ready = false;  // created or seen in this session
+
+  void drop_connection() noexcept {
+    staging.clear();
+    state_table_ready = false;
+    notices.reset();
+    if (conn) {
+      try {
+        conn->disconnect();
+      } catch (...) {
+      }
+      conn.reset();
+    }
+  }
+
+  pqxx::connection& connection() {
+    if (conn && conn->is_open()) return *conn;
+    drop_connection();
+    try {
+      auto c = std::make_unique<pqxx::connection>(conninfo);
+      detail::inhibit_reactivation(*c);
+      c->set_client_encoding("UTF8");
+      std::string setup = "SET client_min_messages = warning; SET TimeZone = 'UTC'";
+      if (options.synchronous_commit_off) setup += "; SET synchronous_commit = off";
+      {
+        pqxx::nontransaction tx(*c);
+        tx.exec(setup);
+      }
+      notices = std::make_unique<NoticeLogger>(*c, options.dsn);
+      conn = std::move(c);
+    } catch (...) {
+      detail::DbFailure f = detail::classify_current_exception(options.dsn, true);
+      drop_connection();
+      model::fail(f.kind, f.message);
+    }
+    return *conn;
+  }
+
+  // Runs `fn`; maps whatever it throws (model::Error passes through) to a model::Error whose
+  // message starts with `context`.
+  // `context` is read when the failure happens, so a caller may update it step by step.
+  template <class F>
+  auto guarded(const std::string& context, F&& fn) -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (const model::Error&) {
+      throw;
+    } catch (...) {
+      detail::DbFailure f = detail::classify_current_exception(options.dsn, false);
+      if (f.connection_lost || (conn && !conn->is_open())) {
+        drop_connection();
+        if (f.kind == ErrorKind::kPermanent) f.kind = ErrorKind::kTransient;
+      }
+      model::fail(f.kind, context + ": " + f.message);
+    }
+  }
+
+  // ---- DDL --------------------------------------------------------------------------------------
+
+  void lock_ddl(pqxx::transaction_base& tx) {
+    tx.exec_params("SELECT pg_advisory_xact_lock($1::int, hashtext($2))",
+                   std::to_string(kDdlLockClass), options.schema);
+  }
+
+  static bool schema_exists(pqxx::transaction_base& tx, const std::string& schema) {
+    return !tx.exec_params("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema).empty();
+  }
+
+  void ensure_schema(pqxx::transaction_base& tx) {
+    if (!schema_exists(tx, options.schema))
+      tx.exec0("CREATE SCHEMA " + quote_ident(options.schema));
+  }
+
+  // oid and relkind of schema.name, if it exists.
+  std::optional<std::pair<std::string, char>> find_relation(pqxx::transaction_base& tx,
+                                                            std::string_view name) {
+    auto r = tx.exec_params(
+        "SELECT c.oid::text, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+        options.schema, std::string(name));
+    if (r.empty()) return std::nullopt;
+    return std::make_pair(r[0][0].as<std::string>(), r[0][1].c_str()[0]);
+  }
+
+  void ensure_state_table(pqxx::transaction_base& tx) {
+    if (!find_relation(tx, detail::kStateTable)) {
+      tx.exec0(detail::create_state_table_sql(options.schema));
+    }
+  }
+
+  // Schema and state table, once per session (the first writer of a session pays for the lock).
+  void ensure_state_storage(pqxx::transaction_base& tx) {
+    if (state_table_ready) return;
+    lock_ddl(tx);
+    ensure_schema(tx);
+    ensure_state_table(tx);
+  }
+
+  bool state_table_exists(pqxx::transaction_base& tx) {
+    if (state_table_ready) return true;
+    return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", state_table)[0].as<bool>();
+  }
+
+  void ensure_table(pqxx::transaction_base& tx, const TableLayout& t) {
+    auto rel = find_relation(tx, t.table);
+    if (!rel) {
+      tx.exec0(detail::create_table_sql(t));
+      return;
+    }
+    if (rel->second != 'r' && rel->second != 'p') {
+      model::fail(ErrorKind::kPermanent, t.display() + " exists but is not a table (relkind '" +
+                                             std::string(1, rel->second) + "'); drop or rename it");
+    }
+    std::map<std::string, std::string> found;  // column -> format_type
+    for (const auto& r :
+         tx.exec_params("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                        "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
+                        rel->first)) {
+      found.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+    }
+
+    std::vector<const detail::Column*> missing;
+    std::string conflicts;
+    auto check = [&](const std::string& column, std::string_view expected, const std::string& why) {
+      auto it = found.find(column);
+      if (it == found.end()) return false;
+      if (it->second != expected) {
+        if (!conflicts.empty()) conflicts += "; ";
+        conflicts += "column " + column + why + " has type " + it->second + " but " +
+                     std::string(expected) + " is expected";
+      }
+      return true;
+    };
+    for (const auto& c : t.columns) {
+      if (!check(c.name, c.type, " (field " + c.field + ")")) missing.push_back(&c);
+    }
+    bool has_synced = check(std::string(detail::kSyncedAt), "timestamp with time zone", "");
+    bool has_deleted = check(std::string(detail::kDeletedAt), "timestamp with time zone", "");
+    if (!conflicts.empty()) {
+      model::fail(ErrorKind::kPermanent,
+                  t.display() + ": " + conflicts +
+                      "; column types are never changed automatically: alter or drop the "
+                      "column, then run again");
+    }
+
+    // The upsert needs the primary key to be exactly the stream's key.
+    std::vector<std::string> pk;
+    for (const auto& r : tx.exec_params(
+             "SELECT a.attname FROM pg_index i "
+             "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) "
+             "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+             "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.n",
+             rel->first)) {
+      pk.push_back(r[0].as<std::string>());
+    }
+    std::vector<std::string> expected_pk;
+    for (std::size_t k : t.key) expected_pk.push_back(t.columns[k].name);
+    auto sorted = [](std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    if (sorted(pk) != sorted(expected_pk)) {
+      auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+        return s;
+      };
+      model::fail(ErrorKind::kPermanent, t.display() + ": the primary key is (" + list(pk) +
+                                             ") but the stream's key is (" + list(expected_pk) +
+                                             "); rows cannot be upserted");
+    }
+
+    if (!missing.empty()) tx.exec0(detail::add_columns_sql(t, missing));
+    if (!has_synced) {
+      const std::string c = quote_ident(detail::kSyncedAt);
+      tx.exec0("ALTER TABLE " + t.qualified() + " ADD COLUMN " + c +
+               " timestamp with time zone NOT NULL DEFAULT now()");
+      tx.exec0("ALTER TABLE " + t.qualified() + " ALTER COLUMN " + c + " DROP DEFAULT");
+    }
+    if (!has_deleted) {
+      tx.exec0("ALTER TABLE " + t.qualified() + " ADD COLUMN " + quote_ident(detail::kDeletedAt) +
+               " timestamp with time zone");
+    }
+  }
+
+  // ---- commit -----------------------------------------------------------------------------------
+
+  // The page in COPY text format: "<ordinal>\t<v1>\t<v2>..." per row, chunked.
+  static std::vector<std::string> encode_rows(const TableLayout& t, const engine::StreamSpec& spec,
+                                              std::span<const model::Row> rows) {
+    std::vector<std::string> chunks;
+    std::string cur;
+    cur.reserve(std::min<std::size_t>(kCopyChunk + 4096, rows.size() * 256 + 64));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const model::Row& row = rows[i];
+      if (row.size() != t.columns.size()) {
+        model::fail(ErrorKind::kPermanent, t.display() + ": row " + std::to_string(i) + " has " +
+                                               std::to_string(row.size()) +
+                                               " values but the stream has " +
+                                               std::to_string(t.columns.size()) + " fields");
+      }
+      if (!cur.empty()) cur += '\n';
+      append_int(cur, i);
+      for (std::size_t k = 0; k < row.size(); ++k) {
+        cur += '\t';
+        try {
+          detail::append_copy_value(cur, row[k], spec.fields[k]);
+        } catch (const model::Error& e) {
+          model::fail(ErrorKind::kPermanent, t.display() + ", column " + t.columns[k].name +
+                                                 " (field " + t.columns[k].field + "), row " +
+                                                 std::to_string(i) + ": " + e.what());
+        }
+      }
+      if (cur.size() >= kCopyChunk) {
+        chunks.push_back(std::move(cur));
+        cur = std::string();
+        cur.reserve(kCopyChunk + 4096);
+      }
+    }
+    if (!cur.empty()) chunks.push_back(std::move(cur));
+    return chunks;
+  }
+
+  // The session's staging table for `t`, created (inside `tx`) when missing or outdated.
+  Staging& staging_for(pqxx::transaction_base& tx, const TableLayout& t) {
+    const std::string signature = t.signature();
+    auto it = staging.find(t.display());
+    if (it != staging.end() && it->second.signature == signature) return it->second;
+    Staging s;
+    if (it != staging.end()) {
+      s.name = it->second.name;
+    } else {
+      std::string suffix = "_" + t.table;
+      s.name = "_stage_" + std::to_string(++staging_seq) + suffix.substr(0, 40);
+    }
+    s.signature = signature;
+    s.upsert = detail::upsert_sql(t, s.name);
+    tx.exec0("DROP TABLE IF EXISTS pg_temp." + quote_ident(s.name));
+    tx.exec0(detail::create_staging_sql(t, s.name));
+    staging[t.display()] = s;
+    return staging[t.display()];
+  }
+
+  void write_state(pqxx::transaction_base& tx, const std::string& job, const std::string& stream,
+                   const engine::StreamState& state, std::int64_t written) {
+    const auto watermark = opt_timestamp(state.watermark);
+    const auto last_success = opt_timestamp(state.last_success);
+    const auto cursor = opt_text(state.cursor_field);
+    const auto error = opt_text(detail::sanitize_utf8(state.last_error));
+    std::optional<std::string> plateau_offset, plateau_total;
+    if (state.plateau) {
+      plateau_offset = std::to_string(state.plateau->offset);
+      plateau_total = std::to_string(state.plateau->total);
+    }
+    tx.exec_params(
+        "INSERT INTO " + state_table +
+            " AS r (job, stream, cursor_field, watermark, watermark_exclusive, keys_at_watermark, "
+            "plateau, rows_total, last_success, last_error, updated_at) "
+            "VALUES ($1, $2, $3, $4::timestamptz, $5::boolean, $6::jsonb, "
+            "CASE WHEN $7::bigint IS NULL THEN NULL "
+            "ELSE jsonb_build_object('offset', $7::bigint, 'total', $8::bigint) END, "
+            "$9::bigint, $10::timestamptz, $11, now()) "
+            "ON CONFLICT (job, stream) DO UPDATE SET cursor_field = EXCLUDED.cursor_field, "
+            "watermark = EXCLUDED.watermark, watermark_exclusive = EXCLUDED.watermark_exclusive, "
+            "keys_at_watermark = EXCLUDED.keys_at_watermark, plateau = EXCLUDED.plateau, "
+            "rows_total = EXCLUDED.rows_total, last_success = EXCLUDED.last_success, "
+            "last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at",
+        job, stream, nullable(cursor), nullable(watermark),
+        std::string(state.watermark_exclusive ? "true" : "false"),
+        detail::encode_keys(state.keys_at_watermark), nullable(plateau_offset),
+        nullable(plateau_total), std::to_string(state.rows_total + written), nullable(last_success),
+        nullable(error));
+  }
+};
+
+// ---- public API
+// ----------------------------------------------------------------------------------
+
+PostgresSink::PostgresSink(PostgresSinkOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+PostgresSink::~PostgresSink() = default;
+
+const PostgresSinkOptions& PostgresSink::options() const noexcept { return impl_->options; }
+
+void PostgresSink::prepare(const engine::StreamSpec& spec) {
+  Impl& m = *impl_;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  m.guarded(layout.display() + ": prepare failed", [&] {
+    pqxx::work tx(m.connection(), "prepare");
+    m.lock_ddl(tx);
+    m.ensure_schema(tx);
+    m.ensure_state_table(tx);
+    m.ensure_table(tx, layout);
+    tx.commit();
+  });
+  m.state_table_ready = true;
+}
+
+engine::StreamState PostgresSink::load_state(const std::string& job, const std::string& stream) {
+  Impl& m = *impl_;
+  return m.guarded(m.state_display + ": reading the state of " + job + "/" + stream + " failed",
+                   [&] {
+                     pqxx::read_transaction tx(m.connection(), "load_state");
+                     if (!m.state_table_exists(tx)) return engine::StreamState{};
+                     auto r = tx.exec_params("SELECT " + std::string(kStateColumns) + " FROM " +
+                                                 m.state_table + " WHERE job = $1 AND stream = $2",
+                                             job, stream);
+                     if (r.empty()) return engine::StreamState{};
+                     return row_to_state(r[0]).state;
+                   });
+}
+
+engine::CommitResult PostgresSink::commit(const engine::StreamSpec& spec,
+                                          std::span<const model::Row> rows,
+                                          const engine::StreamState& state) {
+  Impl& m = *impl_;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  // Encode and validate before touching the database.
+  const std::vector<std::string> chunks = Impl::encode_rows(layout, spec, rows);
+  try {
+    if (state.watermark) detail::timestamptz_literal(*state.watermark);
+    if (state.last_success) detail::timestamptz_literal(*state.last_success);
+  } catch (const model::Error& e) {
+    model::fail(ErrorKind::kPermanent, m.state_display + ": state of " + spec.job + "/" +
+                                           spec.stream + " not written: " + e.what());
+  }
+
+  const std::string prefix = layout.display() + ": commit failed while ";
+  std::string context = prefix + "opening the transaction";
+  std::int64_t written = 0;
+  try {
+    m.guarded(context, [&] {
+      pqxx::work tx(m.connection(), "commit");
+      m.ensure_state_storage(tx);
+      if (!rows.empty()) {
+        context = prefix + "copying " + std::to_string(rows.size()) + " rows into staging";
+        Impl::Staging& staging = m.staging_for(tx, layout);
+        detail::copy_text(tx, "pg_temp." + quote_ident(staging.name), chunks);
+        context = prefix + "upserting rows";
+        written = static_cast<std::int64_t>(tx.exec(staging.upsert).affected_rows());
+      }
+      context = prefix + "writing " + m.state_display;
+      m.write_state(tx, spec.job, spec.stream, state, written);
+      context = prefix + "committing";
+      tx.commit();
+    });
+  } catch (...) {
+    // A staging table or state table created in the failed transaction is gone with it.
+    if (auto it = m.staging.find(layout.display()); it != m.staging.end()) {
+      it->second.signature.clear();
+    }
+    m.state_table_ready = false;
+    throw;
+  }
+  m.state_table_ready = true;
+  return engine::CommitResult{written};
+}
+
+void PostgresSink::record_failure(const std::string& job, const std::string& stream,
+                                  const std::string& error) {
+  Impl& m = *impl_;
+  m.guarded(m.state_display + ": recording the failure of " + job + "/" + stream + " failed", [&] {
+    pqxx::work tx(m.connection(), "record_failure");
+    m.ensure_state_storage(tx);
+    tx.exec_params("INSERT INTO " + m.state_table +
+                       " (job, stream, last_error, updated_at) VALUES ($1, $2, $3, now()) "
+                       "ON CONFLICT (job, stream) DO UPDATE SET last_error = EXCLUDED.last_error, "
+                       "updated_at = EXCLUDED.updated_at",
+                   job, stream, detail::sanitize_utf8(error));
+    tx.commit();
+  });
+  m.state_table_ready = true;
+}
+
+void PostgresSink::reset_state(const std::string& job, const std::string& stream) {
+  Impl& m = *impl_;
+  m.guarded(m.state_display + ": resetting the state of " + job + "/" + stream + " failed", [&] {
+    pqxx::work tx(m.connection(), "reset_state");
+    if (!m.state_table_exists(tx)) return;
+    tx.exec_params("UPDATE " + m.state_table +
+                       " SET watermark = NULL, watermark_exclusive = false, "
+                       "keys_at_watermark = '[]', plateau = NULL, last_success = NULL, "
+                       "updated_at = now() WHERE job = $1 AND stream = $2",
+                   job, stream);
+    tx.commit();
+  });
+}
+
+std::vector<engine::Sink::NamedState> PostgresSink::list_states(const std::string& job) {
+  Impl& m = *impl_;
+  return m.guarded(m.state_display + ": listing states failed", [&] {
+    std::vector<NamedState> out;
+    pqxx::read_transaction tx(m.connection(), "list_states");
+    if (!m.state_table_exists(tx)) return out;
+    for (const auto& r :
+         tx.exec_params("SELECT " + std::string(kStateColumns) + " FROM " + m.state_table +
+                            " WHERE $1 = '' OR job = $1 ORDER BY job, stream",
+                        job)) {
+      out.push_back(row_to_state(r));
+    }
+    return out;
+  });
+}
+
+void PostgresSink::check_privileges() {
+  Impl& m = *impl_;
+  const std::string& schema = m.options.schema;
+  m.guarded("schema " + schema + ": privilege check failed", [&] {
+    pqxx::work tx(m.connection(), "check_privileges");
+    auto who = tx.exec1("SELECT current_user, current_database()");
+    const std::string role = who[0].as<std::string>();
+    const std::string database = who[1].as<std::string>();
+    if (!Impl::schema_exists(tx, schema)) {
+      if (!tx.exec1("SELECT has_database_privilege(current_database(), 'CREATE')")[0].as<bool>()) {
+        model::fail(ErrorKind::kPermanent,
+                    "role " + role + " cannot create schema " + schema + " in database " +
+                        database +
+                        ": it lacks the CREATE privilege on the database (GRANT "
+                        "CREATE ON DATABASE, or create the schema for it)");
+      }
+      tx.exec0("CREATE SCHEMA " + quote_ident(schema));
+    } else if (!tx.exec_params1("SELECT has_schema_privilege($1, 'USAGE') AND "
+                                "has_schema_privilege($1, 'CREATE')",
+                                schema)[0]
+                    .as<bool>()) {
+      model::fail(ErrorKind::kPermanent, "role " + role + " cannot create tables in schema " +
+                                             schema + " of database " + database +
+                                             ": it lacks USAGE or CREATE on the schema");
+    }
+    tx.exec0("CREATE TABLE " + quote_ident(schema) + "." +
+             quote_ident("_replicator_check_" + std::to_string(m.conn->backendpid())) +
+             " (id bigint PRIMARY KEY, v jsonb)");
+    tx.abort();  // nothing stays behind
+  });
+}
+
+void probe(const std::string& dsn, std::chrono::seconds connect_timeout) {
+  std::string conninfo = dsn;
+  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr && connect_timeout.count() > 0) {
+    conninfo =
+        add_conninfo_default(conninfo, "connect_timeout", std::to_string(connect_timeout.count()));
+  }
+  bool connecting = true;
+  try {
+    pqxx::connection c(conninfo);
+    connecting = false;
+    pqxx::nontransaction tx(c);
+    tx.exec("SELECT 1");
+  } catch (...) {
+    detail::DbFailure f = detail::classify_current_exception(dsn, connecting);
+    model::fail(f.kind, f.message);
+  }
+}
+
+}  // namespace replicator::sink_postgres
