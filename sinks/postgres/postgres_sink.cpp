@@ -42,6 +42,12 @@ std::optional<std::string> opt_text(const std::string& s) {
   return s;
 }
 
+// A failure to open the connection; guarded() adds what was being done when it happened.
+class ConnectFailure : public model::Error {
+ public:
+  using model::Error::Error;
+};
+
 // Forwards server warnings to the log; notices are off (client_min_messages = warning).
 class NoticeLogger final : public pqxx::errorhandler {
  public:
@@ -162,7 +168,7 @@ struct PostgresSink::Impl {
     } catch (...) {
       detail::DbFailure f = detail::classify_current_exception(options.dsn, true);
       drop_connection();
-      model::fail(f.kind, f.message);
+      throw ConnectFailure(f.kind, f.message);
     }
     return *conn;
   }
@@ -174,6 +180,8 @@ struct PostgresSink::Impl {
   auto guarded(const std::string& context, F&& fn) -> decltype(fn()) {
     try {
       return fn();
+    } catch (const ConnectFailure& e) {
+      model::fail(e.kind(), context + ": " + e.what());
     } catch (const model::Error&) {
       throw;
     } catch (...) {

@@ -649,11 +649,15 @@ TEST_F(PostgresSinkTest, ConnectionFailureMessagesNeverShowThePassword) {
   auto e = error_of([&] { sink.load_state("crm", "Customers"); });
   EXPECT_EQ(e.kind(), ErrorKind::kTransient);
   EXPECT_EQ(std::string(e.what()).find("Sup3rS3cret"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find(schema_.name() + "._replication_state"), std::string::npos)
+      << e.what();
 
   o.dsn = "postgresql://u:Sup3rS3cret@127.0.0.1:1/x?connect_timeout=2";
   auto e2 = error_of([&] { PostgresSink(o).prepare(customers_spec()); });
   EXPECT_EQ(e2.kind(), ErrorKind::kTransient);
   EXPECT_EQ(std::string(e2.what()).find("Sup3rS3cret"), std::string::npos) << e2.what();
+  EXPECT_NE(std::string(e2.what()).find(schema_.name() + ".customers"), std::string::npos)
+      << e2.what();
 
   o.dsn = "host=127.0.0.1 port=1 pasword=Sup3rS3cret";  // typo: libpq echoes the option name
   auto e3 = error_of([&] { PostgresSink(o).load_state("a", "b"); });
