@@ -99,8 +99,7 @@ void append_int(std::string& out, std::size_t v) {
 
 }  // namespace
 
-// ---- implementation
-// ------------------------------------------------------------------------------
+// ---- implementation -----------------------------------------------------------------------------
 
 struct PostgresSink::Impl {
   explicit Impl(PostgresSinkOptions o) : options(std::move(o)) {
@@ -412,8 +411,7 @@ struct PostgresSink::Impl {
   }
 };
 
-// ---- public API
-// ----------------------------------------------------------------------------------
+// ---- public API ---------------------------------------------------------------------------------
 
 PostgresSink::PostgresSink(PostgresSinkOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}

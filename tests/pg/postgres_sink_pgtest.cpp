@@ -125,8 +125,7 @@ class PostgresSinkTest : public ::testing::Test {
   pqxx::connection db_;  // for checks, independent of the sink's connection
 };
 
-// ---- layout
-// ---------------------------------------------------------------------------------------
+// ---- layout -------------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, CreatesTableWithColumnTypesForEveryFieldType) {
   auto spec =
@@ -204,8 +203,7 @@ TEST_F(PostgresSinkTest, CompositeKeyBecomesThePrimaryKey) {
       "open2,click");
 }
 
-// ---- upserts
-// ----------------------------------------------------------------------------------------
+// ---- upserts ------------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, InsertsNewRows) {
   PostgresSink sink(options());
@@ -323,8 +321,7 @@ TEST_F(PostgresSinkTest, ManyRowsSpanSeveralCopyChunks) {
   EXPECT_EQ(sink.load_state("crm", "Customers").rows_total, 8000);
 }
 
-// ---- state
-// ------------------------------------------------------------------------------------------
+// ---- state --------------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, StateRoundTripsAndCommitsWithTheRows) {
   PostgresSink sink(options());
@@ -419,8 +416,7 @@ TEST_F(PostgresSinkTest, RecordFailureWorksBeforeAnyPrepare) {
   EXPECT_EQ(sink.load_state("crm", "Customers").last_error, "prepare failed");
 }
 
-// ---- atomicity
-// --------------------------------------------------------------------------------------
+// ---- atomicity ----------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, FailedCommitChangesNeitherRowsNorState) {
   PostgresSink sink(options());
@@ -494,8 +490,7 @@ TEST_F(PostgresSinkTest, FailedCommitChangesNeitherRowsNorState) {
   EXPECT_EQ(sink.load_state("crm", "Customers").watermark, Timestamp{2000});
 }
 
-// ---- schema evolution
-// ---------------------------------------------------------------------------------
+// ---- schema evolution ---------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, NewFieldBecomesANullableColumnAndDroppedFieldsKeepTheirs) {
   PostgresSink sink(options());
@@ -588,8 +583,7 @@ TEST_F(PostgresSinkTest, TwoProcessesPreparingAtOnceDoNotCollide) {
   }
 }
 
-// ---- connections
-// ------------------------------------------------------------------------------------
+// ---- connections --------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, BrokenConnectionIsTransientAndTheNextCommitReconnects) {
   PostgresSink sink(options());
@@ -715,8 +709,7 @@ TEST_F(PostgresSinkTest, CheckPrivileges) {
   EXPECT_NO_THROW(PostgresSink(o).check_privileges());
 }
 
-// ---- values
-// -------------------------------------------------------------------------------------------
+// ---- values -------------------------------------------------------------------------------------
 
 TEST_F(PostgresSinkTest, ValuesRoundTripExactly) {
   auto spec =
@@ -837,8 +830,7 @@ TEST_F(PostgresSinkTest, ValuesRoundTripExactly) {
   }
 }
 
-// ---- throughput (manual)
-// -------------------------------------------------------------------------
+// ---- throughput (manual) ------------------------------------------------------------------------
 
 // Not part of the suite: run with --gtest_also_run_disabled_tests to compare with
 // shared/docs/performance-notes.md (1000-row pages, 20 columns, one transaction per page).
@@ -889,8 +881,7 @@ TEST_F(PostgresSinkTest, DISABLED_Throughput) {
   run("changed rows  ", 2);
 }
 
-// ---- DSN redaction
-// ----------------------------------------------------------------------------------
+// ---- DSN redaction ------------------------------------------------------------------------------
 
 TEST(RedactDsn, KeyValueForm) {
   EXPECT_EQ(redact_dsn("host=db user=u password=secret dbname=x"),
