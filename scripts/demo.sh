@@ -65,7 +65,7 @@ connections:
     base_url: http://127.0.0.1:$sim_port
     entity: acme
     api_key: \${ACTITO_API_KEY}
-    calls_per_minute: 6000
+    calls_per_minute: 100         # the simulator enforces the real limits too
 destinations:
   warehouse:
     dsn: \${PG_DSN}
@@ -100,7 +100,7 @@ echo "== replicated tables (schema actito) vs. the simulator"
 for t in Customers Orders; do
   tbl=$(echo "$t" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr 'A-Z' 'a-z')
   n=$(psql_ -tAc "select count(*) from actito.\"$tbl\"")
-  s=$(curl -fsS "http://127.0.0.1:$sim_port/_sim/tables/$t/count" || echo "?")
+  s=$(curl -fsS "http://127.0.0.1:$sim_port/_sim/tables/$t/count" | sed -E 's/.*"count":([0-9]+).*/\1/' || echo "?")
   printf '  %-12s rows in PostgreSQL: %-8s rows in the simulator now: %s\n' "$tbl" "$n" "$s"
 done
 

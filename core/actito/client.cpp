@@ -128,7 +128,13 @@ struct ActitoClient::Impl {
                                          static_cast<std::size_t>(options.max_concurrent_requests),
                                      .user_agent = options.user_agent,
                                      .ca_file = options.ca_file}),
-        budget(ex, options.calls_per_minute, options.max_concurrent_requests, options.budget_window) {}
+        budget(ex, options.calls_per_minute, options.max_concurrent_requests, options.budget_window) {
+    // Series that exist from the start, so dashboards and alerts see 0 rather than nothing.
+    if (options.metrics) {
+      options.metrics->api_throttled_seconds.Add({{"connection", options.name}});
+      options.metrics->token_refreshes.Add({{"connection", options.name}});
+    }
+  }
 
   void count(const std::string& object, int status, double seconds) {
     if (!options.metrics) return;

@@ -36,10 +36,12 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
                                        const Clock& clock, CycleOptions options) {
   auto ex = co_await asio::this_coro::executor;
   StreamState start;
-  co_await sink.run([&](Sink& s) {
+  // Named first: GCC 12 mishandles a temporary converted into a by-value coroutine parameter.
+  std::function<void(Sink&)> load = [&](Sink& s) {
     s.prepare(spec);
     start = s.load_state(spec.job, spec.stream);
-  });
+  };
+  co_await sink.run(std::move(load));
 
   CursorPager pager(spec, start, options.settle);
   CycleResult result;

@@ -1,0 +1,919 @@
+#include "daemon/app.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <set>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
+#include "config/catalog_loader.hpp"
+#include "core/actito/client.hpp"
+#include "core/actito/discovery.hpp"
+#include "core/actito/rsql.hpp"
+#include "core/actito/source.hpp"
+#include "core/engine/metrics.hpp"
+#include "core/engine/sink_worker.hpp"
+#include "core/engine/status_board.hpp"
+#include "core/engine/stream_plan.hpp"
+#include "core/engine/stream_runner.hpp"
+#include "core/model/naming.hpp"
+#include "core/model/timestamp.hpp"
+#include "daemon/admin_server.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/version.hpp"
+#include "sinks/postgres/postgres_sink.hpp"
+
+namespace replicator::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using model::ErrorKind;
+using model::Timestamp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+class SystemClock : public engine::Clock {
+ public:
+  Timestamp now() const override {
+    return Timestamp{std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count()};
+  }
+};
+
+std::string fmt_ts(const std::optional<Timestamp>& t) { return t ? model::format_timestamp(*t) : "-"; }
+
+std::string fmt_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", s);
+  return buf;
+}
+
+// Prints rows as an aligned text table.
+void print_table(std::ostream& out, const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      std::string cell = i < r.size() ? r[i] : "";
+      out << cell;
+      if (i + 1 < header.size()) out << std::string(width[i] - cell.size() + 2, ' ');
+    }
+    out << '\n';
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+void log_exception(std::string_view what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{}: {}", what, ex.what());
+  }
+}
+
+}  // namespace
+
+// ---- runtime: the components built from one Config ----------------------------------------------
+
+struct ConnectionRt {
+  config::ConnectionConfig cfg;
+  std::unique_ptr<actito::ActitoClient> client;
+  std::unique_ptr<actito::Discovery> discovery;
+  std::unique_ptr<actito::ActitoSource> source;
+};
+
+struct JobRt {
+  config::JobConfig cfg;
+  ConnectionRt* connection = nullptr;
+  const config::DestinationConfig* destination = nullptr;
+  std::unique_ptr<engine::SinkWorker> sink;
+  std::unique_ptr<asio::steady_timer> sleeper;
+  bool finished = false;
+};
+
+struct StreamOutcome {
+  std::string job, stream, mode;
+  bool ok = false;
+  std::int64_t rows_read = 0, rows_written = 0, api_calls = 0;
+  double seconds = 0;
+  std::optional<Timestamp> watermark;
+  std::string error;
+};
+
+struct App::Impl {
+  config::Config cfg;
+  model::Catalog catalog;
+  asio::io_context net{1};
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  engine::Metrics metrics{*registry, kVersion};
+  engine::StatusBoard board;
+  SystemClock clock;
+  std::atomic<bool> stop{false};
+  std::map<std::string, std::unique_ptr<ConnectionRt>> connections;
+  std::vector<std::unique_ptr<JobRt>> jobs;
+  std::unique_ptr<AdminServer> admin;
+  std::atomic<std::int64_t> heartbeat_ms{0};
+  std::mt19937_64 rng{std::random_device{}()};
+
+  // Readiness: every destination answered the last probe.
+  std::mutex ready_mutex;
+  std::map<std::string, std::string> destination_errors;  // name -> error ("" = reachable)
+  std::atomic<bool> config_loaded{false};
+  std::optional<config::Config> pending_config;  // a reloaded config waiting for the jobs to stop
+  std::thread probe_thread;
+  std::atomic<bool> probe_stop{false};
+
+  explicit Impl(config::Config c) : cfg(std::move(c)) {
+    catalog = cfg.catalog_path.empty() ? config::builtin_catalog() : config::load_catalog_file(cfg.catalog_path);
+  }
+
+  ~Impl() {
+    probe_stop = true;
+    if (probe_thread.joinable()) probe_thread.join();
+    jobs.clear();  // joins sink threads
+  }
+
+  // -- building --
+
+  actito::ConnectionOptions connection_options(const config::ConnectionConfig& c) {
+    actito::ConnectionOptions o;
+    o.name = c.name;
+    if (!c.base_url.empty()) {
+      o.base_url = c.base_url;
+    } else {
+      auto it = catalog.hosts.find(c.environment);
+      if (it == catalog.hosts.end()) {
+        model::fail(ErrorKind::kConfig, "connection " + c.name + ": environment " + c.environment +
+                                            " has no host in the catalog");
+      }
+      o.base_url = it->second;
+    }
+    o.entity = c.entity;
+    o.api_key = c.api_key.reveal();
+    o.calls_per_minute = c.calls_per_minute;
+    o.max_concurrent_requests = c.max_concurrent_requests;
+    o.request_timeout = c.request_timeout;
+    o.zone = model::TimeZone::from_name(c.timestamp_zone);
+    o.user_agent = std::string("actito-replicator/") + kVersion;
+    o.metrics = &metrics;
+    return o;
+  }
+
+  void build() {
+    connections.clear();
+    jobs.clear();
+    for (const auto& c : cfg.connections) {
+      auto rt = std::make_unique<ConnectionRt>();
+      rt->cfg = c;
+      rt->client = std::make_unique<actito::ActitoClient>(net.get_executor(), connection_options(c));
+      rt->discovery = std::make_unique<actito::Discovery>(*rt->client, catalog, c.metadata_cache_ttl);
+      rt->source = std::make_unique<actito::ActitoSource>(*rt->client);
+      connections[c.name] = std::move(rt);
+    }
+    for (const auto& j : cfg.jobs) {
+      auto rt = std::make_unique<JobRt>();
+      rt->cfg = j;
+      rt->connection = connections.at(j.connection).get();
+      for (const auto& d : cfg.destinations) {
+        if (d.name == j.destination) rt->destination = &d;
+      }
+      sink_postgres::PostgresSinkOptions so;
+      so.dsn = rt->destination->dsn.reveal();
+      so.schema = rt->destination->schema;
+      so.application_name = "actito-replicator/" + j.name;
+      rt->sink = std::make_unique<engine::SinkWorker>(std::make_unique<sink_postgres::PostgresSink>(so),
+                                                      "job " + j.name);
+      rt->sleeper = std::make_unique<asio::steady_timer>(net);
+      jobs.push_back(std::move(rt));
+    }
+  }
+
+  engine::StreamRequest stream_request(const JobRt& job, const config::StreamConfig& s) const {
+    engine::StreamRequest r;
+    r.job = job.cfg.name;
+    r.object = s.object;
+    if (s.mode) {
+      r.mode = *s.mode == config::StreamMode::kFull ? model::ReplicationMode::kFullRefresh
+                                                     : model::ReplicationMode::kIncrementalUpdated;
+    }
+    r.fields = s.fields;
+    r.lookback = s.lookback ? *s.lookback : job.cfg.lookback;
+    const auto& ps = s.page_size ? *s.page_size : job.cfg.page_size;
+    if (!ps.is_max()) r.page_size = ps.value();
+    r.where_text = s.where;
+    r.location = s.location.to_string();
+    if (s.deletes == config::DeletesMode::kDetect) {
+      model::fail(ErrorKind::kConfig, r.location + ": stream " + s.object +
+                                          ": deletes: detect is not supported by this version yet");
+    }
+    return r;
+  }
+
+  // -- one stream, one job --
+
+  asio::awaitable<StreamOutcome> run_stream(JobRt& job, const config::StreamConfig& s) {
+    StreamOutcome out;
+    out.job = job.cfg.name;
+    out.stream = s.object;
+    auto started = clock.now();
+    auto t0 = std::chrono::steady_clock::now();
+    auto& conn = *job.connection;
+    std::int64_t calls0 = conn.client->calls();
+    board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
+      st.state = "running";
+      st.last_run_started = started;
+      st.progress_rows = 0;
+      st.progress_total = -1;
+    });
+    std::exception_ptr failure;
+    try {
+      model::ObjectDescriptor object = co_await conn.discovery->find(s.object);
+      engine::StreamSpec spec = engine::plan_stream(stream_request(job, s), object);
+      out.mode = std::string(model::to_string(spec.mode));
+      engine::CycleOptions opts;
+      opts.stop = &stop;
+      std::string job_name = out.job, stream_name = out.stream;
+      auto last_log = std::chrono::steady_clock::now();
+      opts.on_page = [this, job_name, stream_name, t0, &last_log](const engine::CycleProgress& p) {
+        board.update(job_name, stream_name, [&](engine::StreamStatus& st) {
+          st.progress_rows = p.rows_read;
+          st.progress_total = p.total_hint;
+        });
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_log >= std::chrono::seconds(10)) {
+          last_log = now;
+          double secs = std::chrono::duration<double>(now - t0).count();
+          spdlog::info("{}/{}: {} rows read, {} written, {} pages, {:.0f} rows/s", job_name, stream_name,
+                       p.rows_read, p.rows_written, p.pages, secs > 0 ? p.rows_read / secs : 0.0);
+        }
+      };
+      engine::CycleResult r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
+      out.ok = true;
+      out.rows_read = r.progress.rows_read;
+      out.rows_written = r.progress.rows_written;
+      out.watermark = r.state.watermark;
+      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      out.api_calls = conn.client->calls() - calls0;
+      metrics.rows.Add({{"job", out.job}, {"stream", out.stream}, {"op", "upsert"}}).Increment(
+          static_cast<double>(out.rows_written));
+      metrics.cycles.Add({{"job", out.job}, {"stream", out.stream}, {"result", "success"}}).Increment();
+      metrics.cycle_duration.Add({{"job", out.job}, {"stream", out.stream}}, engine::Metrics::cycle_buckets())
+          .Observe(out.seconds);
+      auto now = clock.now();
+      metrics.last_success.Add({{"job", out.job}, {"stream", out.stream}}).Set(now.ms / 1000.0);
+      if (out.watermark) {
+        metrics.watermark.Add({{"job", out.job}, {"stream", out.stream}}).Set(out.watermark->ms / 1000.0);
+      }
+      board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
+        st.state = "idle";
+        st.mode = out.mode;
+        st.last_run_finished = now;
+        st.last_success = now;
+        st.watermark = out.watermark;
+        st.last_error.clear();
+        st.rows_total = r.state.rows_total;
+        st.last_rows_read = out.rows_read;
+        st.last_rows_written = out.rows_written;
+        st.last_api_calls = out.api_calls;
+        st.last_duration_seconds = out.seconds;
+      });
+      spdlog::info("{}/{}: cycle done in {}: {} rows read, {} written, {} API calls, watermark {}", out.job,
+                   out.stream, fmt_seconds(out.seconds), out.rows_read, out.rows_written, out.api_calls,
+                   fmt_ts(out.watermark));
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (failure) {
+      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      out.api_calls = conn.client->calls() - calls0;
+      bool cancelled = false;
+      try {
+        std::rethrow_exception(failure);
+      } catch (const model::Error& e) {
+        out.error = e.what();
+        cancelled = e.kind() == ErrorKind::kCancelled;
+      } catch (const std::exception& e) {
+        out.error = e.what();
+      }
+      auto now = clock.now();
+      board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
+        st.state = cancelled ? "stopped" : "failed";
+        st.last_run_finished = now;
+        if (!cancelled) st.last_error = out.error;
+      });
+      if (cancelled) {
+        spdlog::info("{}/{}: stopped: {}", out.job, out.stream, out.error);
+      } else {
+        metrics.cycles.Add({{"job", out.job}, {"stream", out.stream}, {"result", "failure"}}).Increment();
+        spdlog::error("{}/{}: cycle failed: {}", out.job, out.stream, out.error);
+        std::string job_name = out.job, stream_name = out.stream, error = out.error;
+        try {
+          // Named first: GCC 12 destroys a temporary converted into a by-value coroutine
+          // parameter twice (a double free); a named std::function moved in is safe.
+          std::function<void(engine::Sink&)> work = [job_name, stream_name, error](engine::Sink& sink) {
+            sink.record_failure(job_name, stream_name, error);
+          };
+          co_await job.sink->run(std::move(work));
+        } catch (const std::exception& e) {
+          spdlog::warn("{}/{}: could not record the failure in the state table: {}", job_name, stream_name,
+                       e.what());
+        }
+      }
+    }
+    co_return out;
+  }
+
+  asio::awaitable<std::vector<StreamOutcome>> run_job_once(JobRt& job, std::optional<std::string> only_stream) {
+    std::vector<StreamOutcome> outcomes;
+    for (const auto& s : job.cfg.streams) {
+      if (stop) break;
+      if (only_stream && s.object != *only_stream) continue;
+      outcomes.push_back(co_await run_stream(job, s));
+    }
+    co_return outcomes;
+  }
+
+  // The periodic task of one job (house style rule 17): jittered retry after a failure.
+  asio::awaitable<void> job_loop(JobRt& job) {
+    int failures = 0;
+    bool first = true;
+    for (;;) {
+      if (stop) break;
+      Timestamp now = clock.now();
+      Timestamp next;
+      if (failures > 0) {
+        std::int64_t ceiling = std::min<std::int64_t>(300'000, 5'000LL << std::min(failures, 6));
+        std::uniform_int_distribution<std::int64_t> d(ceiling / 2, ceiling);
+        next = Timestamp{now.ms + d(rng)};
+      } else if (first && job.cfg.schedule.is_every()) {
+        next = now;  // an interval schedule starts with a cycle right away
+      } else {
+        next = job.cfg.schedule.next_after(now);
+      }
+      first = false;
+      for (const auto& s : job.cfg.streams) {
+        board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) { st.next_run = next; });
+      }
+      if (next.ms > now.ms) {
+        job.sleeper->expires_after(std::chrono::milliseconds(next.ms - now.ms));
+        co_await job.sleeper->async_wait(kTuple);
+        if (stop) break;
+      }
+      auto outcomes = co_await run_job_once(job, std::nullopt);
+      bool ok = std::all_of(outcomes.begin(), outcomes.end(), [](const StreamOutcome& o) { return o.ok; });
+      failures = ok ? 0 : failures + 1;
+    }
+  }
+
+  // -- readiness and health --
+
+  void probe_destinations_once() {
+    for (const auto& d : cfg.destinations) {
+      std::string error;
+      try {
+        sink_postgres::probe(d.dsn.reveal());
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      std::lock_guard lock(ready_mutex);
+      destination_errors[d.name] = error;
+    }
+  }
+
+  void start_probe_thread() {
+    probe_thread = std::thread([this] {
+      while (!probe_stop) {
+        probe_destinations_once();
+        for (int i = 0; i < 100 && !probe_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+
+  std::string status_json() {
+    json::object root;
+    root["version"] = kVersion;
+    root["now"] = model::format_timestamp(clock.now());
+    json::array streams;
+    auto ts = [](const std::optional<Timestamp>& t) -> json::value {
+      return t ? json::value(model::format_timestamp(*t)) : json::value(nullptr);
+    };
+    auto now = clock.now();
+    for (const auto& s : board.snapshot()) {
+      json::object o;
+      o["job"] = s.job;
+      o["stream"] = s.stream;
+      o["mode"] = s.mode;
+      o["state"] = s.state;
+      o["last_run_started"] = ts(s.last_run_started);
+      o["last_run_finished"] = ts(s.last_run_finished);
+      o["last_success"] = ts(s.last_success);
+      o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
+      o["watermark"] = ts(s.watermark);
+      o["lag_seconds"] = s.watermark ? json::value((now.ms - s.watermark->ms) / 1000.0) : json::value(nullptr);
+      o["rows_total"] = s.rows_total;
+      o["last_rows_read"] = s.last_rows_read;
+      o["last_rows_written"] = s.last_rows_written;
+      o["last_api_calls"] = s.last_api_calls;
+      o["next_run"] = ts(s.next_run);
+      if (s.state == "running") {
+        o["progress_rows"] = s.progress_rows;
+        o["progress_total"] = s.progress_total;
+      }
+      streams.push_back(std::move(o));
+    }
+    root["streams"] = std::move(streams);
+    return json::serialize(root) + "\n";
+  }
+
+  AdminResponse handle_admin(const std::string& path, const std::string&) {
+    if (path == "/metrics") {
+      auto now = clock.now();
+      for (const auto& s : board.snapshot()) {
+        if (s.watermark) {
+          metrics.lag.Add({{"job", s.job}, {"stream", s.stream}}).Set((now.ms - s.watermark->ms) / 1000.0);
+        }
+      }
+      prometheus::TextSerializer serializer;
+      return {200, "text/plain; version=0.0.4; charset=utf-8", serializer.Serialize(registry->Collect())};
+    }
+    if (path == "/healthz") {
+      auto age = clock.now().ms - heartbeat_ms.load();
+      if (age < 60'000) return {200, "text/plain; charset=utf-8", "ok\n"};
+      return {503, "text/plain; charset=utf-8",
+              "scheduler loop has not turned for " + std::to_string(age / 1000) + " s\n"};
+    }
+    if (path == "/readyz") {
+      json::object reason;
+      bool ready = config_loaded.load();
+      if (!ready) reason["config"] = "not loaded";
+      {
+        std::lock_guard lock(ready_mutex);
+        for (const auto& d : cfg.destinations) {
+          auto it = destination_errors.find(d.name);
+          if (it == destination_errors.end()) {
+            ready = false;
+            reason["destination " + d.name] = "not probed yet";
+          } else if (!it->second.empty()) {
+            ready = false;
+            reason["destination " + d.name] = it->second;
+          }
+        }
+      }
+      if (ready) return {200, "text/plain; charset=utf-8", "ready\n"};
+      return {503, "application/json", json::serialize(json::object{{"ready", false}, {"reasons", reason}}) + "\n"};
+    }
+    if (path == "/status") return {200, "application/json", status_json()};
+    if (path == "/") {
+      return {200, "text/plain; charset=utf-8",
+              "actito-replicator " + std::string(kVersion) + "\n/metrics /healthz /readyz /status\n"};
+    }
+    return {404, "text/plain; charset=utf-8", "not found\n"};
+  }
+
+  asio::awaitable<void> heartbeat() {
+    asio::steady_timer t(net);
+    while (!stop) {
+      heartbeat_ms = clock.now().ms;
+      t.expires_after(std::chrono::seconds(1));
+      co_await t.async_wait(kTuple);
+    }
+  }
+
+  void stop_jobs() {
+    stop = true;
+    for (auto& j : jobs) j->sleeper->cancel();
+  }
+};
+
+App::App(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+App::~App() = default;
+
+// ---- run ----------------------------------------------------------------------------------------
+
+int App::run() {
+  Impl& m = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);
+  m.build();
+  m.config_loaded = true;
+  m.heartbeat_ms = m.clock.now().ms;
+  m.admin = std::make_unique<AdminServer>(m.cfg.server.listen,
+                                          [&m](const std::string& p, const std::string& a) { return m.handle_admin(p, a); });
+  m.admin->start();
+  spdlog::info("actito-replicator {} started: {} job(s), admin on http://{}", kVersion, m.jobs.size(),
+               m.admin->address());
+  m.start_probe_thread();
+
+  asio::signal_set signals(m.net, SIGINT, SIGTERM, SIGHUP);
+  bool reload_requested = false;
+  int running_jobs = 0;
+  std::function<void()> start_jobs;
+  std::unique_ptr<asio::steady_timer> grace;
+
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: reloading {}", m.cfg.path);
+      try {
+        config::Config fresh = config::load_config(m.cfg.path);
+        model::Catalog fresh_catalog =
+            fresh.catalog_path.empty() ? config::builtin_catalog() : config::load_catalog_file(fresh.catalog_path);
+        config::validate(fresh, fresh_catalog);
+        m.pending_config = std::move(fresh);
+        reload_requested = true;
+        m.stop_jobs();  // jobs stop between pages; then they restart with the new config
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("{}: stopping (the page in flight finishes, nothing half-done is committed)",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    reload_requested = false;
+    m.stop_jobs();
+    grace = std::make_unique<asio::steady_timer>(m.net, std::chrono::seconds(60));
+    grace->async_wait([&m](const boost::system::error_code& gec) {
+      if (gec) return;
+      spdlog::warn("jobs did not stop within 60 s: abandoning the pages in flight");
+      m.net.stop();
+    });
+  };
+  signals.async_wait(on_signal);
+
+  start_jobs = [&]() {
+    m.stop = false;
+    for (auto& j : m.jobs) {
+      ++running_jobs;
+      asio::co_spawn(m.net, m.job_loop(*j), [&, name = j->cfg.name](std::exception_ptr e) {
+        log_exception("job " + name + " stopped unexpectedly", e);
+        if (--running_jobs > 0) return;
+        if (reload_requested) {
+          reload_requested = false;
+          try {
+            m.cfg = std::move(*m.pending_config);
+            m.pending_config.reset();
+            m.catalog = m.cfg.catalog_path.empty() ? config::builtin_catalog()
+                                                   : config::load_catalog_file(m.cfg.catalog_path);
+            m.board.clear();
+            m.build();
+            spdlog::info("configuration reloaded: {} job(s)", m.jobs.size());
+          } catch (const std::exception& ex) {
+            spdlog::error("reload failed while rebuilding: {}", ex.what());
+          }
+          start_jobs();
+          return;
+        }
+        signals.cancel();
+        if (grace) grace->cancel();
+      });
+    }
+    if (m.jobs.empty() && !reload_requested) spdlog::warn("no jobs configured: serving the admin endpoints only");
+  };
+  start_jobs();
+  asio::co_spawn(m.net, m.heartbeat(), [](std::exception_ptr e) { log_exception("heartbeat", e); });
+  m.net.run();
+  m.admin->stop();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+// ---- once ---------------------------------------------------------------------------------------
+
+int App::once(const OnceOptions& options) {
+  Impl& m = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);
+  if (options.job) {
+    bool found = false;
+    for (const auto& j : m.cfg.jobs) found = found || j.name == *options.job;
+    if (!found) model::fail(ErrorKind::kConfig, "--job " + *options.job + ": no such job in " + m.cfg.path);
+  }
+  m.build();
+  std::vector<StreamOutcome> outcomes;
+  asio::signal_set signals(m.net, SIGINT, SIGTERM);
+  signals.async_wait([&m](const boost::system::error_code& ec, int) {
+    if (!ec) m.stop_jobs();
+  });
+
+  if (options.explain) {
+    asio::co_spawn(
+        m.net,
+        [&]() -> asio::awaitable<void> {
+          for (auto& j : m.jobs) {
+            if (options.job && j->cfg.name != *options.job) continue;
+            for (const auto& s : j->cfg.streams) {
+              if (options.stream && s.object != *options.stream) continue;
+              auto object = co_await j->connection->discovery->find(s.object);
+              auto spec = engine::plan_stream(m.stream_request(*j, s), object);
+              engine::StreamState fresh;
+              engine::CursorPager pager(spec, fresh);
+              std::cout << j->cfg.name << "/" << spec.stream << " (" << model::to_string(spec.mode)
+                        << ", page size " << spec.page_size << ")\n"
+                        << "  first request: GET "
+                        << actito::list_target(spec, pager.next_query(), j->connection->client->entity_segment())
+                        << "\n  pushed down: " << (spec.pushed_filters.empty() ? "cursor bounds only" : "see search")
+                        << "\n  applied locally: nothing\n";
+            }
+          }
+          signals.cancel();
+        },
+        [&](std::exception_ptr e) {
+          log_exception("explain", e);
+          signals.cancel();
+        });
+    m.net.run();
+    return kExitOk;
+  }
+
+  asio::co_spawn(
+      m.net,
+      [&]() -> asio::awaitable<void> {
+        for (auto& j : m.jobs) {
+          if (options.job && j->cfg.name != *options.job) continue;
+          auto r = co_await m.run_job_once(*j, options.stream);
+          outcomes.insert(outcomes.end(), r.begin(), r.end());
+        }
+        signals.cancel();
+      },
+      [&](std::exception_ptr e) {
+        log_exception("once", e);
+        signals.cancel();
+      });
+  m.net.run();
+
+  if (options.stream && outcomes.empty()) {
+    model::fail(ErrorKind::kConfig, "--stream " + *options.stream + ": no such stream in the selected job(s)");
+  }
+  std::vector<std::vector<std::string>> rows;
+  bool all_ok = true;
+  for (const auto& o : outcomes) {
+    all_ok = all_ok && o.ok;
+    rows.push_back({o.job, o.stream, o.mode.empty() ? "-" : o.mode, o.ok ? "ok" : "FAILED",
+                    std::to_string(o.rows_read), std::to_string(o.rows_written), std::to_string(o.api_calls),
+                    fmt_seconds(o.seconds), fmt_ts(o.watermark)});
+  }
+  print_table(std::cout, {"job", "stream", "mode", "result", "rows read", "rows written", "api calls", "duration", "watermark"},
+              rows);
+  for (const auto& o : outcomes) {
+    if (!o.ok) std::cout << "error " << o.job << "/" << o.stream << ": " << o.error << "\n";
+  }
+  return all_ok ? kExitOk : kExitFailure;
+}
+
+// ---- check --------------------------------------------------------------------------------------
+
+int App::check() {
+  Impl& m = *impl_;
+  bool all_ok = true;
+  auto report = [&](bool ok, const std::string& what, const std::string& detail) {
+    all_ok = all_ok && ok;
+    std::cout << (ok ? "ok    " : "FAIL  ") << what << (detail.empty() ? "" : ": " + detail) << "\n";
+  };
+  report(true, "config " + m.cfg.path, std::to_string(m.cfg.jobs.size()) + " job(s)");
+  m.build();
+  for (auto& [name, conn] : m.connections) {
+    bool ok = false;
+    std::string detail;
+    asio::co_spawn(
+        m.net,
+        [&, c = conn.get()]() -> asio::awaitable<void> {
+          co_await c->client->authenticate();
+          auto base = "/entities/v5/entities";
+          auto r = co_await c->client->get(base, "Entities");
+          json::value v = json::parse(r.body);
+          bool found = false;
+          if (v.is_object() && v.get_object().contains("entities") && v.get_object().at("entities").is_array()) {
+            for (const auto& e : v.get_object().at("entities").get_array()) {
+              if (e.is_object() && e.get_object().contains("name") &&
+                  e.get_object().at("name") == json::value(c->cfg.entity)) {
+                found = true;
+              }
+            }
+          }
+          if (!found) {
+            model::fail(ErrorKind::kConfig, "entity " + c->cfg.entity + " is not visible to this API key");
+          }
+          ok = true;
+          detail = "token obtained, entity " + c->cfg.entity + " found (" + c->client->options().base_url + ")";
+        },
+        [&](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            detail = ex.what();
+          }
+        });
+    m.net.restart();
+    m.net.run();
+    report(ok, "connection " + name, detail);
+  }
+  for (const auto& d : m.cfg.destinations) {
+    try {
+      sink_postgres::PostgresSinkOptions so;
+      so.dsn = d.dsn.reveal();
+      so.schema = d.schema;
+      sink_postgres::PostgresSink sink(so);
+      sink.check_privileges();
+      report(true, "destination " + d.name, "connected, can create schema " + d.schema + " and tables in it");
+    } catch (const std::exception& e) {
+      report(false, "destination " + d.name, e.what());
+    }
+  }
+  return all_ok ? kExitOk : kExitFailure;
+}
+
+// ---- discover -----------------------------------------------------------------------------------
+
+int App::discover(const DiscoverOptions& options) {
+  Impl& m = *impl_;
+  if (options.format != "table" && options.format != "json" && options.format != "yaml") {
+    model::fail(ErrorKind::kConfig, "--format " + options.format + ": expected table, json or yaml");
+  }
+  m.build();
+  int rc = kExitOk;
+  for (auto& [name, conn] : m.connections) {
+    if (options.connection && name != *options.connection) continue;
+    std::vector<model::ObjectDescriptor> objects;
+    std::string error;
+    asio::co_spawn(
+        m.net, [&, c = conn.get()]() -> asio::awaitable<void> { objects = co_await c->discovery->objects(); },
+        [&](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            error = ex.what();
+          }
+        });
+    m.net.restart();
+    m.net.run();
+    if (!error.empty()) {
+      std::cerr << "connection " << name << ": " << error << "\n";
+      rc = kExitFailure;
+      continue;
+    }
+    auto filters_of = [](const model::ObjectDescriptor& o) {
+      std::string out;
+      for (const auto& [field, ops] : o.native_filters) {
+        out += (out.empty() ? "" : "; ") + field + " ";
+        for (std::size_t i = 0; i < ops.size(); ++i) out += (i ? "," : "") + std::string(model::to_string(ops[i]));
+      }
+      return out;
+    };
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+      return out;
+    };
+    if (options.format == "table") {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& o : objects) {
+        rows.push_back({o.name, model::snake_case(o.name), join(o.key), std::string(model::to_string(o.mode)),
+                        o.cursor_field().empty() ? "-" : o.cursor_field(), std::to_string(o.fields.size()),
+                        o.dml.empty() ? "-" : join(o.dml), filters_of(o)});
+      }
+      std::cout << "connection " << name << ": " << objects.size() << " objects\n";
+      print_table(std::cout, {"object", "table", "key", "mode", "cursor", "fields", "dml", "native filters"}, rows);
+    } else {
+      json::array arr;
+      for (const auto& o : objects) {
+        json::object jo;
+        jo["connection"] = name;
+        jo["object"] = o.name;
+        jo["table"] = model::snake_case(o.name);
+        jo["key"] = json::value_from(o.key);
+        jo["mode"] = model::to_string(o.mode);
+        jo["cursor"] = o.cursor_field().empty() ? json::value(nullptr) : json::value(o.cursor_field());
+        jo["cursor_pushdown"] = o.cursor_pushdown;
+        json::array fields;
+        for (const auto& f : o.fields) {
+          json::object jf;
+          jf["name"] = f.name;
+          jf["column"] = model::snake_case(f.name);
+          jf["wire"] = f.wire;
+          jf["type"] = std::string(model::to_string(f.type)) + (f.multi_valued ? "[]" : "");
+          jf["nullable"] = f.nullable;
+          if (f.extended) jf["extended"] = true;
+          fields.push_back(std::move(jf));
+        }
+        jo["fields"] = std::move(fields);
+        json::object nf;
+        for (const auto& [field, ops] : o.native_filters) {
+          json::array a;
+          for (auto op : ops) a.push_back(json::string(model::to_string(op)));
+          nf[field] = std::move(a);
+        }
+        jo["native_filters"] = std::move(nf);
+        jo["dml"] = json::value_from(o.dml);
+        arr.push_back(std::move(jo));
+      }
+      if (options.format == "json") {
+        std::cout << json::serialize(arr) << "\n";
+      } else {
+        // YAML is a superset of JSON: one flow-style document per object, readable and valid.
+        std::cout << "---\n";
+        for (const auto& o : arr) std::cout << "- " << json::serialize(o) << "\n";
+      }
+    }
+  }
+  return rc;
+}
+
+// ---- state and reset ----------------------------------------------------------------------------
+
+int App::state(const std::optional<std::string>& job) {
+  Impl& m = *impl_;
+  std::vector<std::vector<std::string>> rows;
+  std::set<std::string> seen_destinations;
+  for (const auto& j : m.cfg.jobs) {
+    if (job && j.name != *job) continue;
+    for (const auto& d : m.cfg.destinations) {
+      if (d.name != j.destination) continue;
+      sink_postgres::PostgresSinkOptions so;
+      so.dsn = d.dsn.reveal();
+      so.schema = d.schema;
+      sink_postgres::PostgresSink sink(so);
+      for (const auto& s : sink.list_states(j.name)) {
+        rows.push_back({s.job, s.stream, s.state.cursor_field.empty() ? "-" : s.state.cursor_field,
+                        fmt_ts(s.state.watermark), s.state.plateau ? "plateau@" + std::to_string(s.state.plateau->offset) : "",
+                        fmt_ts(s.state.last_success), std::to_string(s.state.rows_total),
+                        s.state.last_error.empty() ? "" : s.state.last_error.substr(0, 80)});
+      }
+    }
+  }
+  if (job && rows.empty()) {
+    bool known = std::any_of(m.cfg.jobs.begin(), m.cfg.jobs.end(), [&](const auto& j) { return j.name == *job; });
+    if (!known) model::fail(ErrorKind::kConfig, "--job " + *job + ": no such job in " + m.cfg.path);
+  }
+  print_table(std::cout, {"job", "stream", "cursor", "watermark", "progress", "last success", "rows", "last error"}, rows);
+  return kExitOk;
+}
+
+int App::reset(const std::string& job, const std::optional<std::string>& stream, bool assume_yes) {
+  Impl& m = *impl_;
+  const config::JobConfig* jc = nullptr;
+  for (const auto& j : m.cfg.jobs) {
+    if (j.name == job) jc = &j;
+  }
+  if (!jc) model::fail(ErrorKind::kConfig, "--job " + job + ": no such job in " + m.cfg.path);
+  std::vector<std::string> streams;
+  for (const auto& s : jc->streams) {
+    if (!stream || s.object == *stream) streams.push_back(s.object);
+  }
+  if (streams.empty()) model::fail(ErrorKind::kConfig, "--stream " + *stream + ": no such stream in job " + job);
+  if (!assume_yes) {
+    if (!isatty(STDIN_FILENO)) {
+      model::fail(ErrorKind::kConfig, "reset asks for confirmation and stdin is not a terminal: add --yes");
+    }
+    std::cout << "Forget the watermark of " << streams.size() << " stream(s) of job " << job
+              << "? The next cycle re-reads them from the start. [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") {
+      std::cout << "nothing changed\n";
+      return kExitFailure;
+    }
+  }
+  for (const auto& d : m.cfg.destinations) {
+    if (d.name != jc->destination) continue;
+    sink_postgres::PostgresSinkOptions so;
+    so.dsn = d.dsn.reveal();
+    so.schema = d.schema;
+    sink_postgres::PostgresSink sink(so);
+    for (const auto& s : streams) {
+      sink.reset_state(job, s);
+      std::cout << "reset " << job << "/" << s << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace replicator::daemon

@@ -1,0 +1,64 @@
+// Helpers of the end-to-end tests: run the real actito-replicator binary, write job files,
+// read replicated tables, talk to the admin endpoints.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace replicator::e2e {
+
+struct ProcessResult {
+  int exit_code = -1;  // -signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs the daemon binary with `args` and waits (up to `timeout`, then SIGKILL).
+ProcessResult run_binary(const std::vector<std::string>& args,
+                         std::chrono::seconds timeout = std::chrono::seconds(180));
+
+// A daemon process running in the background; killed (SIGKILL) on destruction if still alive.
+class Daemon {
+ public:
+  explicit Daemon(const std::vector<std::string>& args);
+  ~Daemon();
+  int pid() const { return pid_; }
+  void signal(int sig);
+  // Waits for the exit; returns the exit code (or -signal).
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(90));
+  bool alive();
+  std::string stderr_text() const;
+
+ private:
+  int pid_ = -1;
+  std::string err_path_;
+  std::optional<int> status_;
+};
+
+// A private temporary directory, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& text);
+std::uint16_t free_port();
+
+// GET http://127.0.0.1:port/path; returns {status, body}; status 0 when nothing answered.
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path);
+
+// Prometheus text format 0.0.4 check: every sample line is `name{labels} value`, every family has
+// HELP and TYPE before its samples. Returns a list of problems (empty = valid) and fills `names`.
+std::vector<std::string> check_exposition(const std::string& text, std::vector<std::string>* names);
+
+}  // namespace replicator::e2e

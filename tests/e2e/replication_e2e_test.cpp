@@ -1,0 +1,355 @@
+// End to end: the real actito-replicator binary against the Actito simulator and a real
+// PostgreSQL. Each test has its own simulator, schema and job file.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "tests/actito_sim/simulator.hpp"
+#include "tests/e2e/e2e_support.hpp"
+#include "tests/support/pg_dsn.hpp"
+
+namespace replicator::e2e {
+namespace {
+
+using actito_sim::MutationSpec;
+using actito_sim::Simulator;
+using actito_sim::SimOptions;
+
+SimOptions sim_options(std::size_t profiles, std::size_t records, std::uint64_t seed = 7) {
+  SimOptions o;
+  o.data.seed = seed;
+  o.data.profiles = profiles;
+  o.data.custom_records = records;
+  o.data.static_objects = false;
+  o.limits.max_concurrent = 5;
+  o.limits.calls_per_minute = 0;  // the per-minute pacing has its own tests; keep these fast
+  return o;
+}
+
+// One test's world: a schema, a job file pointing at the simulator, helpers to compare.
+class World {
+ public:
+  explicit World(Simulator& sim) : sim_(sim), schema_("e2e_" + std::to_string(getpid()) + "_" + std::to_string(++counter_)) {
+    pqxx::connection c(dsn());
+    pqxx::work w(c);
+    w.exec("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE");
+    w.commit();
+  }
+  ~World() {
+    try {
+      pqxx::connection c(dsn());
+      pqxx::work w(c);
+      w.exec("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE");
+      w.commit();
+    } catch (const std::exception&) {
+    }
+  }
+
+  static std::string dsn() { return testsupport::test_pg_dsn(); }
+  const std::string& schema() const { return schema_; }
+
+  // Writes the job file; returns its path.
+  std::string config(const std::string& streams, const std::string& extra_job = "", std::uint16_t admin_port = 0,
+                     const std::string& connections_extra = "", const std::string& jobs_extra = "",
+                     const std::string& api_key = "sim-api-key") {
+    std::string path = dir_.file("replicator.yaml");
+    std::string yaml =
+        "server:\n  listen: 127.0.0.1:" + std::to_string(admin_port ? admin_port : free_port()) +
+        "\nlog:\n  level: info\n  format: json\n"
+        "connections:\n  sim:\n    base_url: " + sim_.base_url() +
+        "\n    entity: acme\n    api_key: " + api_key + "\n    request_timeout: 20s\n" + connections_extra +
+        "destinations:\n  pg:\n    dsn: \"" + dsn() + "\"\n    schema: " + schema_ +
+        "\njobs:\n  - name: crm\n    connection: sim\n    destination: pg\n    schedule: { every: 1s }\n"
+        "    lookback: 0s\n" + extra_job + "    streams:\n" + streams + jobs_extra;
+    write_file(path, yaml);
+    return path;
+  }
+
+  // profileId -> updateMoment text, from the simulator.
+  std::map<std::string, std::string> sim_profiles() {
+    std::map<std::string, std::string> out;
+    sim_.for_each_row("Customers", [&](const boost::json::object& r) {
+      out[boost::json::serialize(r.at("profileId"))] = std::string(r.at("updateMoment").as_string());
+    });
+    return out;
+  }
+  std::map<std::string, std::string> sim_orders() {
+    std::map<std::string, std::string> out;
+    sim_.for_each_row("Orders", [&](const boost::json::object& r) {
+      out[std::string(r.at("orderId").as_string())] = std::string(r.at("updateMoment").as_string());
+    });
+    return out;
+  }
+  // key -> updated_at as ISO UTC with milliseconds, from PostgreSQL.
+  std::map<std::string, std::string> pg_rows(const std::string& table, const std::string& key) {
+    std::map<std::string, std::string> out;
+    pqxx::connection c(dsn());
+    pqxx::work w(c);
+    w.exec("SET TIME ZONE 'UTC'");
+    for (const auto& row : w.exec("SELECT " + key + "::text, to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM \"" +
+                                  schema_ + "\".\"" + table + "\"")) {
+      out[row[0].c_str()] = row[1].c_str();
+    }
+    return out;
+  }
+  std::map<std::string, std::string> synced_at(const std::string& table, const std::string& key) {
+    std::map<std::string, std::string> out;
+    pqxx::connection c(dsn());
+    pqxx::work w(c);
+    for (const auto& row : w.exec("SELECT " + key + "::text, _synced_at::text FROM \"" + schema_ + "\".\"" + table + "\"")) {
+      out[row[0].c_str()] = row[1].c_str();
+    }
+    return out;
+  }
+  std::int64_t scalar(const std::string& sql) {
+    pqxx::connection c(dsn());
+    pqxx::work w(c);
+    return w.exec1(sql)[0].as<std::int64_t>();
+  }
+
+ private:
+  Simulator& sim_;
+  std::string schema_;
+  TempDir dir_;
+  static inline std::atomic<int> counter_{0};
+};
+
+// Compares two key -> updateMoment maps and names the first differences.
+::testing::AssertionResult same_rows(const std::map<std::string, std::string>& expected,
+                                     const std::map<std::string, std::string>& actual) {
+  std::vector<std::string> problems;
+  for (const auto& [k, v] : expected) {
+    auto it = actual.find(k);
+    if (it == actual.end()) problems.push_back("missing " + k);
+    else if (it->second != v) problems.push_back("stale " + k + ": " + it->second + " instead of " + v);
+    if (problems.size() > 10) break;
+  }
+  for (const auto& [k, v] : actual) {
+    if (!expected.count(k) && problems.size() <= 10) problems.push_back("extra " + k);
+  }
+  if (problems.empty()) return ::testing::AssertionSuccess();
+  std::string msg = std::to_string(expected.size()) + " expected, " + std::to_string(actual.size()) + " replicated:";
+  for (const auto& p : problems) msg += "\n  " + p;
+  return ::testing::AssertionFailure() << msg;
+}
+
+const std::string kBothStreams = "      - object: Customers\n      - object: Orders\n";
+
+TEST(ReplicationE2E, FirstSyncCopiesEveryRowThenIncrementalTouchesOnlyChanges) {
+  Simulator sim(sim_options(4000, 1500));
+  sim.start();
+  World w(sim);
+  auto cfg = w.config(kBothStreams);
+
+  auto first = run_binary({"once", "-c", cfg});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_TRUE(same_rows(w.sim_profiles(), w.pg_rows("customers", "id")));
+  EXPECT_TRUE(same_rows(w.sim_orders(), w.pg_rows("orders", "order_id")));
+  EXPECT_NE(first.out.find("Customers"), std::string::npos) << first.out;
+
+  // A few attribute values round-trip too.
+  auto rows = sim.rows("Customers");
+  const auto& r0 = rows.front();
+  auto email = r0.at("attributes").as_object().at("emailAddress");
+  std::string pg_email;
+  {
+    pqxx::connection c(World::dsn());
+    pqxx::work tx(c);
+    auto res = tx.exec_params("SELECT coalesce(email_address, '<null>') FROM \"" + w.schema() + "\".customers WHERE id = $1",
+                              boost::json::serialize(r0.at("profileId")));
+    ASSERT_EQ(res.size(), 1u);
+    pg_email = res[0][0].c_str();
+  }
+  EXPECT_EQ(pg_email, email.is_null() ? std::string("<null>") : std::string(email.as_string()));
+
+  auto before = w.synced_at("customers", "id");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // created/updated rows get newer moments
+  auto m = sim.mutate(MutationSpec{"Customers", 25, 40, 0, false});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // past the settle window
+  sim.reset_stats();
+  auto second = run_binary({"once", "-c", cfg, "--stream", "Customers"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_TRUE(same_rows(w.sim_profiles(), w.pg_rows("customers", "id")));
+
+  std::set<std::string> changed;
+  for (auto id : m.created) changed.insert(std::to_string(id));
+  for (auto id : m.updated) changed.insert(std::to_string(id));
+  auto after = w.synced_at("customers", "id");
+  int touched_others = 0;
+  for (const auto& [k, v] : before) {
+    if (!changed.count(k) && after[k] != v) ++touched_others;
+  }
+  EXPECT_EQ(touched_others, 0) << "rows that did not change were rewritten";
+  for (const auto& k : changed) EXPECT_TRUE(after.count(k)) << "changed row " << k << " missing";
+  // 65 changed rows fit in one page: one token call plus one or two list calls.
+  auto stats = sim.stats();
+  EXPECT_LE(stats.total_calls, 4) << "an incremental cycle of 65 rows should cost a handful of calls";
+}
+
+TEST(ReplicationE2E, PlateauOfFiveThousandRowsAcrossPagesArrivesWhole) {
+  Simulator sim(sim_options(500, 10));
+  sim.start();
+  World w(sim);
+  auto cfg = w.config("      - object: Customers\n        page_size: 700\n");
+  ASSERT_EQ(run_binary({"once", "-c", cfg}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto m = sim.mutate(MutationSpec{"Customers", 5000, 0, 0, true});
+  ASSERT_EQ(m.created.size(), 5000u);
+  ASSERT_EQ(m.first_moment_ms, m.last_moment_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = run_binary({"once", "-c", cfg});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(same_rows(w.sim_profiles(), w.pg_rows("customers", "id")));
+  EXPECT_EQ(w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".customers"), 5500);
+}
+
+TEST(ReplicationE2E, RowsUpdatedWhileSyncIsPagingAreNotLost) {
+  Simulator sim(sim_options(30000, 10));
+  actito_sim::FaultSpec slow;
+  slow.latency = std::chrono::milliseconds(15);
+  sim.set_faults(slow);
+  sim.start();
+  World w(sim);
+  auto cfg = w.config("      - object: Customers\n        page_size: 500\n");
+
+  std::atomic<bool> done{false};
+  std::thread mutator([&] {
+    int i = 0;
+    while (!done) {
+      sim.mutate(MutationSpec{"Customers", 5, 30, 2, (i++ % 3) == 0});
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    }
+  });
+  auto first = run_binary({"once", "-c", cfg});
+  done = true;
+  mutator.join();
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto second = run_binary({"once", "-c", cfg});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+
+  // Deletes are not detected by this version (deletes: detect comes later): compare what exists.
+  auto expected = w.sim_profiles();
+  auto actual = w.pg_rows("customers", "id");
+  std::map<std::string, std::string> present;
+  for (const auto& [k, v] : actual) {
+    if (expected.count(k)) present[k] = v;
+  }
+  EXPECT_TRUE(same_rows(expected, present));
+}
+
+TEST(ReplicationE2E, KilledDuringFirstSyncResumesWithoutLosingOrDuplicating) {
+  Simulator sim(sim_options(40000, 10));
+  actito_sim::FaultSpec slow;
+  slow.latency = std::chrono::milliseconds(40);
+  sim.set_faults(slow);
+  sim.start();
+  World w(sim);
+  auto cfg = w.config("      - object: Customers\n        page_size: 500\n");
+  {
+    Daemon d({"run", "-c", cfg});
+    // Wait until some pages are committed, then pull the plug.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::int64_t n = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        n = w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".customers");
+      } catch (const std::exception&) {
+        n = 0;
+      }
+      if (n >= 3000) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GE(n, 3000) << d.stderr_text();
+    d.signal(SIGKILL);
+    EXPECT_EQ(d.wait(), -SIGKILL);
+  }
+  auto partial = w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".customers");
+  ASSERT_LT(partial, 40000) << "the sync finished before the kill; make it slower";
+  // The committed state agrees with the committed rows.
+  auto state_rows = w.scalar("SELECT rows_total FROM \"" + w.schema() + "\"._replication_state WHERE job='crm' AND stream='Customers'");
+  EXPECT_EQ(state_rows, partial);
+
+  sim.clear_faults();
+  sim.reset_stats();
+  auto r = run_binary({"once", "-c", cfg});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(same_rows(w.sim_profiles(), w.pg_rows("customers", "id")));
+  // Resumed, not restarted: far fewer list calls than the 80 pages of a full read.
+  auto route = sim.stats().route("GET /profiles/v5/entities/{entity}/profile-tables/{profileTableId}/profiles");
+  EXPECT_LT(route, 80 - partial / 500 + 10);
+}
+
+TEST(ReplicationE2E, RevokedKeyFailsItsJobClearlyWhileTheDaemonKeepsServing) {
+  SimOptions o = sim_options(300, 100);
+  o.api_keys = {"sim-api-key", "second-key"};
+  Simulator sim(o);
+  sim.start();
+  World w(sim);
+  auto port = free_port();
+  std::string second_connection = "  other:\n    base_url: " + sim.base_url() +
+                                  "\n    entity: acme\n    api_key: second-key\n";
+  std::string second_job = "  - name: other\n    connection: other\n    destination: pg\n"
+                           "    schedule: { every: 1s }\n    streams:\n      - object: Orders\n";
+  auto cfg = w.config("      - object: Customers\n", "", port, second_connection, second_job);
+  Daemon d({"run", "-c", cfg});
+  auto wait_for = [&](auto pred, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for([&] { return http_get(port, "/status").second.find("\"last_success\":\"") != std::string::npos; }, 30))
+      << d.stderr_text();
+  ASSERT_TRUE(sim.revoke_api_key("sim-api-key"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  sim.mutate(MutationSpec{"Orders", 7, 0, 0, false});
+  ASSERT_TRUE(wait_for([&] { return http_get(port, "/status").second.find("API key") != std::string::npos; }, 30))
+      << http_get(port, "/status").second << d.stderr_text();
+  auto status = http_get(port, "/status").second;
+  EXPECT_NE(status.find("\"state\":\"failed\""), std::string::npos) << status;
+  EXPECT_EQ(status.find("sim-api-key"), std::string::npos) << "the secret leaked into /status";
+  EXPECT_EQ(http_get(port, "/healthz").first, 200);
+  // The other job keeps replicating.
+  ASSERT_TRUE(wait_for([&] { return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".orders") == 107; }, 30));
+
+  auto metrics = http_get(port, "/metrics");
+  ASSERT_EQ(metrics.first, 200);
+  std::vector<std::string> names;
+  auto problems = check_exposition(metrics.second, &names);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  for (const char* required : {"actito_replicator_rows_total", "actito_replicator_api_requests_total",
+                               "actito_replicator_api_request_duration_seconds", "actito_replicator_cycles_total",
+                               "actito_replicator_cycle_duration_seconds", "actito_replicator_watermark_timestamp_seconds",
+                               "actito_replicator_last_success_timestamp_seconds", "actito_replicator_lag_seconds",
+                               "actito_replicator_api_throttled_seconds_total", "actito_replicator_up"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  }
+  EXPECT_NE(metrics.second.find("result=\"failure\""), std::string::npos);
+  EXPECT_EQ(metrics.second.find("sim-api-key"), std::string::npos);
+  EXPECT_EQ(d.stderr_text().find("sim-api-key"), std::string::npos) << "the API key leaked into the logs";
+
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.stderr_text();
+}
+
+TEST(ReplicationE2E, BadConfigExitsTwoWithLocation) {
+  TempDir dir;
+  write_file(dir.file("bad.yaml"), "connections:\n  a:\n    entity: x\n    api_key: k\n    base_url: http://127.0.0.1:1\n    shedule: 1\n");
+  auto r = run_binary({"once", "-c", dir.file("bad.yaml")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:6:5"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace replicator::e2e
