@@ -97,6 +97,8 @@ grep -E "cycle done|failed|stopped" "$work/daemon.log" | tail -n 8
 
 echo
 echo "== replicated tables (schema actito) vs. the simulator"
+echo "   (the simulator kept mutating after the last cycle, and rows it deleted stay in PostgreSQL"
+echo "    until delete detection arrives: the counts differ by those, never by a lost row)"
 for t in Customers Orders; do
   tbl=$(echo "$t" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr 'A-Z' 'a-z')
   n=$(psql_ -tAc "select count(*) from actito.\"$tbl\"")
