@@ -160,13 +160,24 @@ PageStep CursorPager::range_page(PageResult&& page) {
     step.rows.push_back(std::move(r));
   }
 
-  if (all_at_lower && !truncated && raw_count >= static_cast<std::size_t>(spec_.page_size) &&
-      page.has_next) {
+  // Rows of the last moment on this page: when they are many, that moment is very likely a
+  // plateau that goes on past the page, so read it by key right away instead of spending a range
+  // request to discover it (API calls are the scarce resource).
+  std::size_t at_last = 0;
+  for (const Row& r : step.rows) at_last += cursor_ts(r) == last ? 1 : 0;
+  const bool full = raw_count >= static_cast<std::size_t>(spec_.page_size);
+  const bool likely_plateau = at_last >= 2 && at_last * 10 >= static_cast<std::size_t>(spec_.page_size);
+  if ((all_at_lower || likely_plateau) && !truncated && full && page.has_next) {
     // A plateau fills the page: read `c == L` by key, page by page, from page 0 so that every
     // plateau page comes from the same query and totalElements shifts can be detected.
     phase_ = Phase::kPlateau;
     plateau_page_ = 0;
     plateau_total_ = -1;
+    lower_ = last;
+    lower_exclusive_ = false;
+    skip_at_ = last;
+    skip_keys_.clear();
+    skip_keys_.insert(keys_at_last.begin(), keys_at_last.end());
     state_.watermark = last;
     state_.watermark_exclusive = false;
     state_.plateau = PlateauProgress{0, -1};
