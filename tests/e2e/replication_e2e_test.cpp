@@ -343,6 +343,59 @@ TEST(ReplicationE2E, RevokedKeyFailsItsJobClearlyWhileTheDaemonKeepsServing) {
   EXPECT_EQ(d.wait(), 0) << d.stderr_text();
 }
 
+TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
+  Simulator sim(sim_options(200, 150));
+  sim.start();
+  World w(sim);
+  auto port = free_port();
+  auto cfg = w.config("      - object: Customers\n", "", port);
+  Daemon d({"run", "-c", cfg});
+  auto wait_for = [&](auto pred, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  auto count = [&](const std::string& table) -> std::int64_t {
+    try {
+      return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".\"" + table + "\"");
+    } catch (const std::exception&) {
+      return -1;
+    }
+  };
+  ASSERT_TRUE(wait_for([&] { return count("customers") == 200; }, 30)) << d.stderr_text();
+
+  // An invalid file: logged, the running configuration stays.
+  std::string good = cfg;
+  write_file(cfg, "jobs: [ this is not valid\n");
+  d.signal(SIGHUP);
+  ASSERT_TRUE(wait_for([&] { return d.stderr_text().find("keeping the running configuration") != std::string::npos; }, 15))
+      << d.stderr_text();
+  EXPECT_TRUE(d.alive());
+  EXPECT_EQ(http_get(port, "/healthz").first, 200);
+
+  // A valid file with one more stream: the new stream is replicated.
+  w.config(kBothStreams, "", port);
+  d.signal(SIGHUP);
+  ASSERT_TRUE(wait_for([&] { return count("orders") == 150; }, 30)) << d.stderr_text();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.stderr_text();
+
+  // reset forgets the watermark: the next cycle reads the whole table again.
+  auto r = run_binary({"reset", "-c", cfg, "--job", "crm", "--stream", "Customers", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto state = run_binary({"state", "-c", cfg});
+  ASSERT_EQ(state.exit_code, 0) << state.err;
+  sim.reset_stats();
+  auto again = run_binary({"once", "-c", cfg, "--stream", "Customers"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(" 200 "), std::string::npos) << "all 200 rows read again:\n" << again.out;
+  auto no_confirm = run_binary({"reset", "-c", cfg, "--job", "crm"});
+  EXPECT_EQ(no_confirm.exit_code, 2) << "without a terminal, reset must insist on --yes";
+}
+
 TEST(ReplicationE2E, BadConfigExitsTwoWithLocation) {
   TempDir dir;
   write_file(dir.file("bad.yaml"), "connections:\n  a:\n    entity: x\n    api_key: k\n    base_url: http://127.0.0.1:1\n    shedule: 1\n");
