@@ -94,6 +94,12 @@ asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
   Permit permit(this);
   if (calls_per_window_ > 0) {
     using clock = std::chrono::steady_clock;
+    // Through the window in arrival order: only the head of the queue waits for room.
+    auto me = std::make_shared<Waiter>(executor_);
+    window_queue_.push_back(me);
+    while (window_queue_.front() != me) {
+      co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by the head
+    }
     for (;;) {
       auto now = clock::now();
       while (!admissions_.empty() && admissions_.front() + window_ <= now) admissions_.pop_front();
@@ -104,6 +110,8 @@ asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
       throttled_seconds_ += std::chrono::duration<double>(clock::now() - now).count();
     }
     admissions_.push_back(clock::now());
+    window_queue_.pop_front();
+    if (!window_queue_.empty()) window_queue_.front()->timer.cancel();
   }
   ++admitted_;
   co_return permit;

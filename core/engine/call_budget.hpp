@@ -63,6 +63,7 @@ class CallBudget {
   double throttled_seconds_ = 0;
   std::deque<std::chrono::steady_clock::time_point> admissions_;
   std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::deque<std::shared_ptr<Waiter>> window_queue_;  // FIFO of callers waiting for the window
 };
 
 }  // namespace replicator::engine

@@ -54,6 +54,7 @@ CursorPager::CursorPager(const StreamSpec& spec, StreamState start, std::chrono:
     const auto offset = state_.plateau->offset;
     plateau_page_ = offset % spec_.page_size == 0 ? offset / spec_.page_size : 0;
     plateau_total_ = plateau_page_ == 0 ? -1 : state_.plateau->total;
+    if (lookback > 0) resumed_at_ = w;
   }
 }
 
@@ -99,6 +100,13 @@ ListQuery CursorPager::next_query() const {
       by_key(false);
       q.page = plateau_page_;
       break;
+    case Phase::kWindow:
+      q.constraints.push_back(Constraint{cursor, FilterOp::kGe, {window_lo_}});
+      q.constraints.push_back(Constraint{cursor, FilterOp::kLt, {*window_end_}});
+      q.sort.push_back(SortKey{cursor, false});
+      by_key(false);
+      q.page = window_page_;
+      break;
     case Phase::kScan:
       if (strategy_ == Strategy::kDescending) {
         q.sort.push_back(SortKey{cursor, true});
@@ -117,6 +125,7 @@ PageStep CursorPager::on_page(PageResult page) {
   switch (phase_) {
     case Phase::kRange: return range_page(std::move(page));
     case Phase::kPlateau: return plateau_page(std::move(page));
+    case Phase::kWindow: return window_page(std::move(page));
     case Phase::kScan:
       return strategy_ == Strategy::kDescending ? descending_page(std::move(page))
                                                 : full_page(std::move(page));
@@ -208,8 +217,23 @@ PageStep CursorPager::plateau_page(PageResult&& page) {
     if (skip_at_ && *skip_at_ == p && skip_keys_.count(key_of(r))) continue;
     step.rows.push_back(std::move(r));
   }
+  if (plateau_total_ >= 0 && page.total_elements < plateau_total_) {
+    // Rows can only leave a settled plateau (updated or deleted): the rows not read yet moved
+    // back by at most `shrink` positions. Read again from there; the progress stays committed.
+    const std::int64_t shrink = plateau_total_ - page.total_elements;
+    if (++restarts_ > kMaxRestarts) {
+      model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
+                                             ": the rows at one timestamp keep changing while being "
+                                             "read; will retry next cycle");
+    }
+    plateau_page_ = std::max<std::int64_t>(0, plateau_page_ * spec_.page_size - shrink) / spec_.page_size;
+    plateau_total_ = page.total_elements;
+    state_.plateau = PlateauProgress{plateau_page_ * spec_.page_size, plateau_total_};
+    step.state = state_;
+    return step;
+  }
   if (plateau_total_ >= 0 && page.total_elements != plateau_total_) {
-    // The plateau changed under us (a row left it): offsets shifted, read it again from page 0.
+    // The plateau grew (a late arrival, anywhere by key): read it again from page 0.
     if (++restarts_ > kMaxRestarts) {
       model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
                                              ": the rows at one timestamp keep changing while being "
@@ -233,10 +257,48 @@ PageStep CursorPager::plateau_page(PageResult&& page) {
     state_.watermark_exclusive = true;
     state_.keys_at_watermark.clear();
     state_.plateau.reset();
+    if (resumed_at_ && *resumed_at_ == p) {
+      // This cycle started inside the plateau: read the lookback window below it now.
+      resumed_at_.reset();
+      phase_ = Phase::kWindow;
+      window_lo_ = Timestamp{p.ms - spec_.lookback.count()};
+      window_end_ = p;
+      window_page_ = 0;
+      window_total_ = -1;
+    }
   } else {
     state_.plateau = PlateauProgress{plateau_page_ * spec_.page_size, plateau_total_};
   }
   step.state = state_;
+  return step;
+}
+
+PageStep CursorPager::window_page(PageResult&& page) {
+  // Rows below the committed watermark, in a settled bounded range: written, the state stays.
+  PageStep step;
+  step.state = state_;
+  const std::int64_t total = page.total_elements;
+  step.rows = std::move(page.rows);
+  if (window_total_ >= 0 && total != window_total_) {
+    if (++restarts_ > kMaxRestarts) {
+      model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
+                                             ": the lookback window keeps changing while being read");
+    }
+    const std::int64_t shrink = window_total_ - total;
+    window_page_ = shrink > 0 ? std::max<std::int64_t>(0, window_page_ * spec_.page_size - shrink) /
+                                    spec_.page_size
+                              : 0;
+    window_total_ = shrink > 0 ? total : -1;
+    return step;
+  }
+  window_total_ = total;
+  ++window_page_;
+  if (!page.has_next) {
+    phase_ = Phase::kRange;
+    lower_ = *window_end_;
+    lower_exclusive_ = true;
+    window_end_.reset();
+  }
   return step;
 }
 
@@ -256,9 +318,19 @@ void CursorPager::restart_scan() {
 PageStep CursorPager::descending_page(PageResult&& page) {
   PageStep step;
   step.state = state_;
-  if (scan_total_ >= 0 && page.total_elements != scan_total_) {
-    restart_scan();
-    return step;  // nothing written: the next request re-reads from the top
+  if (!scan_upper_) scan_upper_ = Timestamp{page.server_date.ms - settle_.count()};
+  if (scan_total_ >= 0 && page.total_elements < scan_total_) {
+    // In (c desc, key desc) order inserts and updates only move rows to the front; deletes move
+    // the rows not read yet back by at most the shrink. Read again from there.
+    if (++restarts_ > kMaxRestarts) {
+      model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
+                                             ": the object keeps changing while being read "
+                                             "(totalElements shifts); will retry next cycle");
+    }
+    const std::int64_t shrink = scan_total_ - page.total_elements;
+    scan_page_ = std::max<std::int64_t>(0, scan_page_ * spec_.page_size - shrink) / spec_.page_size;
+    scan_total_ = page.total_elements;
+    return step;
   }
   scan_total_ = page.total_elements;
   bool reached_old = false;
@@ -280,11 +352,15 @@ PageStep CursorPager::descending_page(PageResult&& page) {
   if (reached_old || !page.has_next) {
     done_ = true;
     step.done = true;
-    if (scan_top_ && (!state_.watermark || *scan_top_ >= *state_.watermark)) {
-      const bool same = state_.watermark && *scan_top_ == *state_.watermark;
+    // Rows stamped at or after U may still have neighbours in flight: the watermark stays at U.
+    std::optional<Timestamp> top = scan_top_;
+    const bool capped = top && scan_upper_ && *top >= *scan_upper_;
+    if (capped) top = scan_upper_;
+    if (top && (!state_.watermark || *top >= *state_.watermark)) {
+      const bool same = state_.watermark && *top == *state_.watermark;
       if (!same || !state_.watermark_exclusive) {
-        std::vector<Row> keys = top_keys_complete_ ? top_keys_ : std::vector<Row>{};
-        if (same && top_keys_complete_) {
+        std::vector<Row> keys = top_keys_complete_ && !capped ? top_keys_ : std::vector<Row>{};
+        if (same && top_keys_complete_ && !capped) {
           // Keep what earlier cycles knew about this moment too.
           for (const Row& k : state_.keys_at_watermark) {
             if (std::none_of(keys.begin(), keys.end(),
@@ -296,7 +372,7 @@ PageStep CursorPager::descending_page(PageResult&& page) {
         state_.keys_at_watermark = std::move(keys);
         state_.watermark_exclusive = false;
       }
-      state_.watermark = *scan_top_;
+      state_.watermark = *top;
       state_.plateau.reset();
     }
     step.state = state_;

@@ -52,7 +52,7 @@ class CursorPager {
   static constexpr int kMaxRestarts = 20;
 
  private:
-  enum class Phase { kRange, kPlateau, kScan };
+  enum class Phase { kRange, kPlateau, kWindow, kScan };
 
   const Value& cursor_of(const Row& row) const;
   Row key_of(const Row& row) const;
@@ -63,6 +63,7 @@ class CursorPager {
   PageStep plateau_page(PageResult&& page);
   PageStep descending_page(PageResult&& page);
   PageStep full_page(PageResult&& page);
+  PageStep window_page(PageResult&& page);
 
   const StreamSpec& spec_;
   Strategy strategy_;
@@ -80,11 +81,18 @@ class CursorPager {
   std::set<Row, bool (*)(const Row&, const Row&)> skip_keys_;
   std::int64_t plateau_page_ = 0;
   std::int64_t plateau_total_ = -1;
+  // A plateau resumed from the state: the lookback window below it is still owed (3.10).
+  std::optional<Timestamp> resumed_at_;
+  std::optional<Timestamp> window_end_;  // kWindow reads `window_lo_ <= c < window_end_`
+  Timestamp window_lo_;
+  std::int64_t window_page_ = 0;
+  std::int64_t window_total_ = -1;
 
   // Descending / full scans.
   std::int64_t scan_page_ = 0;
   std::int64_t scan_total_ = -1;
   std::optional<Timestamp> scan_top_;  // highest cursor of the scan (its first row)
+  std::optional<Timestamp> scan_upper_;  // server clock - settle at the first page
   std::vector<Row> top_keys_;          // keys of rows at scan_top_
   bool top_keys_complete_ = true;
 };

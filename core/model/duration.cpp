@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
 
 namespace replicator::model {
 
@@ -19,6 +20,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
   else if (unit == "h") mult = 3'600'000;
   else if (unit == "d") mult = 86'400'000;
   else return std::nullopt;
+  if (n > std::numeric_limits<std::int64_t>::max() / mult) return std::nullopt;  // would overflow
   return Duration(n * mult);
 }
 

@@ -24,7 +24,9 @@ std::string snake_case(std::string_view name) {
     if (is_upper(c)) {
       char prev = i > 0 ? name[i - 1] : '\0';
       char next = i + 1 < name.size() ? name[i + 1] : '\0';
-      if (is_lower(prev) || is_digit(prev) || (is_upper(prev) && is_lower(next))) separate();
+      // A plural "s" closes an acronym instead of starting a word: ETLs -> etls, IDs -> ids.
+      const bool plural = next == 's' && (i + 2 >= name.size() || !is_lower(name[i + 2]));
+      if (is_lower(prev) || is_digit(prev) || (is_upper(prev) && is_lower(next) && !plural)) separate();
       out += static_cast<char>(c - 'A' + 'a');
     } else {
       out += c;

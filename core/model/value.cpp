@@ -1,5 +1,6 @@
 #include "core/model/value.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/model/error.hpp"
@@ -98,6 +99,79 @@ std::string to_display(const Value& v) {
   return std::visit(Visitor{}, v);
 }
 
+namespace {
+
+// An exact decimal literal ("-12.50", "1E+3", ".5") read without allocating: the value is
+// sign * 0.d1d2d3... * 10^exp10, where d1 is the first non-zero digit of int_part + frac_part.
+struct DecimalParts {
+  int sign = 0;  // 0 for zero
+  std::string_view int_part, frac_part;
+  std::size_t first = 0;   // index of d1 in int_part + frac_part
+  std::int64_t exp10 = 0;
+
+  char digit(std::size_t k) const noexcept {  // k-th significant digit, '0' past the end
+    std::size_t i = first + k;
+    if (i < int_part.size()) return int_part[i];
+    i -= int_part.size();
+    return i < frac_part.size() ? frac_part[i] : '0';
+  }
+  std::size_t count() const noexcept { return int_part.size() + frac_part.size() - first; }
+};
+
+bool split_decimal(std::string_view s, DecimalParts& out) noexcept {
+  auto digits = [&](std::size_t& i) {
+    const std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return s.substr(from, i - from);
+  };
+  std::size_t i = 0;
+  const bool negative = i < s.size() && s[i] == '-';
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  out.int_part = digits(i);
+  if (i < s.size() && s[i] == '.') out.frac_part = digits(++i);
+  if (out.int_part.empty() && out.frac_part.empty()) return false;
+  std::int64_t exp = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    const bool eneg = i < s.size() && s[i] == '-';
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    const std::string_view e = digits(i);
+    if (e.empty() || e.size() > 9) return false;
+    for (char c : e) exp = exp * 10 + (c - '0');
+    if (eneg) exp = -exp;
+  }
+  if (i != s.size()) return false;
+  const std::size_t n = out.int_part.size() + out.frac_part.size();
+  out.first = 0;
+  while (out.first < n && out.digit(0) == '0') ++out.first;
+  if (out.first == n) return true;  // zero
+  out.sign = negative ? -1 : 1;
+  out.exp10 = static_cast<std::int64_t>(out.int_part.size()) - static_cast<std::int64_t>(out.first) + exp;
+  return true;
+}
+
+int compare_decimal(std::string_view a, std::string_view b) noexcept {
+  DecimalParts x, y;
+  if (!split_decimal(a, x) || !split_decimal(b, y)) {
+    const int c = a.compare(b);  // not numbers: keep a stable order anyway
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (x.sign != y.sign) return x.sign < y.sign ? -1 : 1;
+  if (x.sign == 0) return 0;
+  int mag = 0;  // |x| vs |y|
+  if (x.exp10 != y.exp10) {
+    mag = x.exp10 < y.exp10 ? -1 : 1;
+  } else {
+    const std::size_t n = std::max(x.count(), y.count());
+    for (std::size_t k = 0; k < n && mag == 0; ++k) {
+      if (x.digit(k) != y.digit(k)) mag = x.digit(k) < y.digit(k) ? -1 : 1;
+    }
+  }
+  return x.sign * mag;
+}
+
+}  // namespace
+
 int compare(const Value& a, const Value& b) noexcept {
   if (a.index() != b.index()) return a.index() < b.index() ? -1 : 1;
   auto three = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
@@ -106,7 +180,7 @@ int compare(const Value& a, const Value& b) noexcept {
     case 1: return three(std::get<bool>(a), std::get<bool>(b));
     case 2: return three(std::get<std::int64_t>(a), std::get<std::int64_t>(b));
     case 3: return three(std::get<Timestamp>(a).ms, std::get<Timestamp>(b).ms);
-    case 4: return three(std::get<Decimal>(a).text, std::get<Decimal>(b).text);
+    case 4: return compare_decimal(std::get<Decimal>(a).text, std::get<Decimal>(b).text);
     case 5: {
       // Code-point order equals byte order for UTF-8.
       int c = std::get<std::string>(a).compare(std::get<std::string>(b));

@@ -147,10 +147,10 @@ TEST(CallBudget, LateComerDoesNotOvertakeAWaiterBeingWoken) {
   EXPECT_EQ(probe.order, (std::vector<int>{1, 2, 3}));
 }
 
-// Bug: callers waiting for room in the window sleep on separate timers with the same expiry and
+// Was a bug (fixed): callers waiting for room in the window sleep on separate timers with the same expiry and
 // are not queued, so they are admitted in the timer heap's order (seen: 0 1 2 4 7 3 6 5), not in
 // arrival order; a caller can be overtaken again and again while the budget is exhausted.
-TEST(CallBudget, DISABLED_WindowAdmissionsAreInArrivalOrder) {
+TEST(CallBudget, WindowAdmissionsAreInArrivalOrder) {
   asio::io_context ctx;
   CallBudget budget(ctx.get_executor(), 2, 8, 100ms);
   Spawner s{ctx};

@@ -616,7 +616,7 @@ TEST(CursorPagerRange, PlateauShiftingForeverIsTransient) {
 // keep editing) can then never be read to its end: every cycle fails as transient and the
 // watermark never passes the plateau, so nothing after it is ever replicated. Rows can only
 // leave a settled plateau, so a shrink of d rows needs only a step back of d rows.
-TEST(CursorPagerRange, DISABLED_PlateauUnderSteadyUpdatesStillCompletes) {
+TEST(CursorPagerRange, PlateauUnderSteadyUpdatesStillCompletes) {
   auto spec = make_spec(ObjectKind::kProfiles, 100);
   FakeListServer server(kNow);
   const Timestamp p = ts("2025-11-28T09:00:00.000Z");
@@ -743,9 +743,9 @@ TEST(CursorPagerResume, PlateauThatShrankSinceTheCrashIsReadAgain) {
   EXPECT_TRUE(replica_matches(server, spec, replica));
 }
 
-// Bug: a cycle that resumes a plateau starts at L = watermark instead of watermark - lookback
+// Was a bug (fixed): a cycle that resumes a plateau starts at L = watermark instead of watermark - lookback
 // (contract 3.10), so rows that arrived late inside the lookback window are never read.
-TEST(CursorPagerResume, DISABLED_ResumedPlateauStillReReadsTheLookbackWindow) {
+TEST(CursorPagerResume, ResumedPlateauStillReReadsTheLookbackWindow) {
   auto spec = make_spec(ObjectKind::kProfiles, 7, 2min);
   FakeListServer server(ts("2025-11-28T09:00:00.000Z"));
   const Timestamp w = ts("2025-11-28T08:00:00.000Z");
@@ -926,7 +926,7 @@ TEST(CursorPagerDescending, ShiftingForeverIsTransient) {
 // to the front (duplicates, never skips) and deletes move unread rows back by at most the
 // shrink. The first sync of a custom table that receives a new record every few pages never
 // completes: every cycle fails as transient after kMaxRestarts and re-reads from the top.
-TEST(CursorPagerDescending, DISABLED_FirstSyncOfATableWithSteadyInsertsCompletes) {
+TEST(CursorPagerDescending, FirstSyncOfATableWithSteadyInsertsCompletes) {
   auto spec = make_spec(ObjectKind::kCustomTable, 7);
   FakeListServer server(kNow);
   fill_distinct(server, 300, kOld, 0);
@@ -950,11 +950,11 @@ TEST(CursorPagerDescending, DISABLED_FirstSyncOfATableWithSteadyInsertsCompletes
   EXPECT_TRUE(replica_matches(server, spec, replica));
 }
 
-// Bug: the descending strategy ignores `settle` and takes the newest row as the watermark, so a
+// Was a bug (fixed): the descending strategy ignores `settle` and takes the newest row as the watermark, so a
 // row stamped just before it that becomes visible a moment later (contract 3.6, late arrivals)
 // is below the next lower bound and never read. The range strategy keeps such rows for the next
 // cycle (CursorPagerRange.LateArrivalWithinSettleIsNotLost).
-TEST(CursorPagerDescending, DISABLED_LateArrivalWithinSettleIsNotLost) {
+TEST(CursorPagerDescending, LateArrivalWithinSettleIsNotLost) {
   auto spec = make_spec(ObjectKind::kCustomTable, 7);
   FakeListServer server(kNow);
   server.set_request_time(0ms);

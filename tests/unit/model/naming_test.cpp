@@ -44,9 +44,9 @@ TEST(SnakeCase, CatalogNames) {
   EXPECT_EQ(snake_case("UniqueClickCount"), "unique_click_count");
 }
 
-// Bug: "ETLs" becomes "et_ls": the plural "s" after a run of capitals starts a word. The object
+// Was a bug (fixed): "ETLs" becomes "et_ls": the plural "s" after a run of capitals starts a word. The object
 // is called etls on the wire (route /mass-imports/.../etls, collection key "etls").
-TEST(SnakeCase, DISABLED_PluralOfAnAcronymStaysOneWord) {
+TEST(SnakeCase, PluralOfAnAcronymStaysOneWord) {
   EXPECT_EQ(snake_case("ETLs"), "etls");
   EXPECT_EQ(snake_case("IDs"), "ids");
   EXPECT_EQ(snake_case("LastETLs"), "last_etls");
