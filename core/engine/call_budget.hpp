@@ -14,6 +14,8 @@
 namespace replicator::engine {
 
 // Thread-safety: used from ONE executor (the connection's single-threaded context); no locks.
+// Lifetime: owned by the connection's client; it must outlive every acquire() in progress and
+// every Permit it handed out (the client is destroyed only after its context stopped).
 class CallBudget {
  public:
   // RAII slot: releases the concurrency slot on destruction.
