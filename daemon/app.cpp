@@ -436,7 +436,8 @@ struct App::Impl {
       o["last_success"] = ts(s.last_success);
       o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
       o["watermark"] = ts(s.watermark);
-      o["lag_seconds"] = s.watermark ? json::value((now.ms - s.watermark->ms) / 1000.0) : json::value(nullptr);
+      // Whole seconds: Boost.JSON prints doubles in exponent form (2.065481E3), unfriendly here.
+      o["lag_seconds"] = s.watermark ? json::value((now.ms - s.watermark->ms) / 1000) : json::value(nullptr);
       o["rows_total"] = s.rows_total;
       o["last_rows_read"] = s.last_rows_read;
       o["last_rows_written"] = s.last_rows_written;

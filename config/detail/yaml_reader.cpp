@@ -77,7 +77,8 @@ std::vector<Item> Reader::entries(const Item& map, std::string_view expected) co
   }
   std::vector<Item> out;
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // Copies: yaml-cpp iterators yield a temporary proxy, references into it dangle.
+    const YAML::Node k = it->first;
     Location key_at = location(k.Mark());
     if (!k.IsScalar()) {
       fail(key_at, map.path, fmt::format("keys must be plain names, got {}", describe(k)));
@@ -90,7 +91,7 @@ std::vector<Item> Reader::entries(const Item& map, std::string_view expected) co
                          prev.key_at.line, prev.key_at.column));
       }
     }
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;
     // An empty value has no position of its own (yaml-cpp marks the next token): use the key's.
     Location at = (!v || (v.IsNull() && v.Scalar().empty())) ? key_at : location(v.Mark());
     std::string path = map.path.empty() ? key : map.path + "." + key;
@@ -124,7 +125,7 @@ std::vector<Item> Reader::elements(const Item& seq, std::string_view expected) c
   std::vector<Item> out;
   std::size_t i = 0;
   for (auto it = seq.node.begin(); it != seq.node.end(); ++it, ++i) {
-    const YAML::Node& v = *it;
+    const YAML::Node v = *it;
     Location at = (!v || (v.IsNull() && v.Scalar().empty())) ? seq.at : location(v.Mark());
     out.push_back(Item{v, fmt::format("{}[{}]", seq.path, i), at, at, ""});
   }
