@@ -12,35 +12,13 @@
 
 #include "core/model/error.hpp"
 #include "core/model/timestamp.hpp"
+#include "core/model/value.hpp"
 
 namespace replicator::daemon {
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
-
 namespace {
 
-// {"ts":"...Z","level":"info","logger":"...","msg":"..."} per line on stderr.
+// {"ts":"...Z","level":"info","msg":"..."} per line on stderr.
 class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -48,9 +26,9 @@ class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
     std::string line = "{\"ts\":\"" + model::format_timestamp(model::Timestamp{ms}) + "\",\"level\":\"";
     auto lv = spdlog::level::to_string_view(msg.level);
     line.append(lv.data(), lv.size());
-    line += "\",\"msg\":\"";
-    line += json_escape(std::string_view(msg.payload.data(), msg.payload.size()));
-    line += "\"}\n";
+    line += "\",\"msg\":";
+    model::append_json_string(line, std::string_view(msg.payload.data(), msg.payload.size()));
+    line += "}\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }

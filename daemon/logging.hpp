@@ -9,7 +9,4 @@ namespace replicator::daemon {
 // for unknown values.
 void setup_logging(const std::string& level, const std::string& format);
 
-// Escapes a string for a JSON string literal (without the quotes).
-std::string json_escape(std::string_view s);
-
 }  // namespace replicator::daemon

@@ -220,12 +220,10 @@ PageStep CursorPager::plateau_page(PageResult&& page) {
   if (plateau_total_ >= 0 && page.total_elements < plateau_total_) {
     // Rows can only leave a settled plateau (updated or deleted): the rows not read yet moved
     // back by at most `shrink` positions. Read again from there; the progress stays committed.
+    // Not limited like restarts: a plateau can only shrink by its own size, so stepping back
+    // always ends; under steady edits it is what lets a large plateau complete at all.
     const std::int64_t shrink = plateau_total_ - page.total_elements;
-    if (++restarts_ > kMaxRestarts) {
-      model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
-                                             ": the rows at one timestamp keep changing while being "
-                                             "read; will retry next cycle");
-    }
+    ++restarts_;
     plateau_page_ = std::max<std::int64_t>(0, plateau_page_ * spec_.page_size - shrink) / spec_.page_size;
     plateau_total_ = page.total_elements;
     state_.plateau = PlateauProgress{plateau_page_ * spec_.page_size, plateau_total_};
@@ -322,11 +320,8 @@ PageStep CursorPager::descending_page(PageResult&& page) {
   if (scan_total_ >= 0 && page.total_elements < scan_total_) {
     // In (c desc, key desc) order inserts and updates only move rows to the front; deletes move
     // the rows not read yet back by at most the shrink. Read again from there.
-    if (++restarts_ > kMaxRestarts) {
-      model::fail(ErrorKind::kTransient, "stream " + spec_.stream +
-                                             ": the object keeps changing while being read "
-                                             "(totalElements shifts); will retry next cycle");
-    }
+    // Not limited: deletes can only shrink the table by its own size, so stepping back ends.
+    ++restarts_;
     const std::int64_t shrink = scan_total_ - page.total_elements;
     scan_page_ = std::max<std::int64_t>(0, scan_page_ * spec_.page_size - shrink) / spec_.page_size;
     scan_total_ = page.total_elements;

@@ -53,7 +53,6 @@ std::string_view to_string(FieldType type) noexcept {
   return "?";
 }
 
-namespace {
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
@@ -75,7 +74,6 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out += '"';
 }
-}  // namespace
 
 std::string to_display(const Value& v) {
   struct Visitor {

@@ -60,6 +60,9 @@ inline bool is_null(const Value& v) noexcept { return std::holds_alternative<std
 // One record: values in the order of the stream's field list.
 using Row = std::vector<Value>;
 
+// Appends `s` as a JSON string literal, quotes included (control characters escaped).
+void append_json_string(std::string& out, std::string_view s);
+
 // Renders a value for humans and CSV (timestamps in the contract's UTC form, arrays as JSON).
 std::string to_display(const Value& v);
 
