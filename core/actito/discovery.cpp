@@ -312,11 +312,17 @@ boost::asio::awaitable<ObjectDescriptor> Discovery::find(std::string name) {
       if (o.name == name) co_return o;
     }
   }
+  // Name the dynamic objects (the user's tables) first: they are the likely intent.
   std::string known;
-  for (const auto& o : all) {
-    if (o.per.empty() && !known.empty() && known.size() > 400) continue;
-    known += (known.empty() ? "" : ", ") + o.name;
+  std::size_t listed = 0;
+  for (bool dynamic : {true, false}) {
+    for (const auto& o : all) {
+      if (o.per.empty() == dynamic) continue;
+      if (++listed > 40) break;
+      known += (known.empty() ? "" : ", ") + o.name;
+    }
   }
+  if (listed > 40) known += ", ... (see `discover`)";
   model::fail(ErrorKind::kConfig, "object " + name + " does not exist on connection " + client_.options().name +
                                       "; known objects: " + known);
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace replicator::e2e {
@@ -38,6 +39,17 @@ class Daemon {
   std::string err_path_;
   std::optional<int> status_;
 };
+
+// Polls `pred` every 100 ms until it holds or `seconds` pass; returns whether it held.
+template <class Pred>
+bool wait_until(Pred pred, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
 
 // A private temporary directory, removed on destruction.
 class TempDir {

@@ -301,27 +301,19 @@ TEST(ReplicationE2E, RevokedKeyFailsItsJobClearlyWhileTheDaemonKeepsServing) {
                            "    schedule: { every: 1s }\n    streams:\n      - object: Orders\n";
   auto cfg = w.config("      - object: Customers\n", "", port, second_connection, second_job);
   Daemon d({"run", "-c", cfg});
-  auto wait_for = [&](auto pred, int seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  };
-  ASSERT_TRUE(wait_for([&] { return http_get(port, "/status").second.find("\"last_success\":\"") != std::string::npos; }, 30))
+  ASSERT_TRUE(wait_until([&] { return http_get(port, "/status").second.find("\"last_success\":\"") != std::string::npos; }, 30))
       << d.stderr_text();
   ASSERT_TRUE(sim.revoke_api_key("sim-api-key"));
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   sim.mutate(MutationSpec{"Orders", 7, 0, 0, false});
-  ASSERT_TRUE(wait_for([&] { return http_get(port, "/status").second.find("API key") != std::string::npos; }, 30))
+  ASSERT_TRUE(wait_until([&] { return http_get(port, "/status").second.find("API key") != std::string::npos; }, 30))
       << http_get(port, "/status").second << d.stderr_text();
   auto status = http_get(port, "/status").second;
   EXPECT_NE(status.find("\"state\":\"failed\""), std::string::npos) << status;
   EXPECT_EQ(status.find("sim-api-key"), std::string::npos) << "the secret leaked into /status";
   EXPECT_EQ(http_get(port, "/healthz").first, 200);
   // The other job keeps replicating.
-  ASSERT_TRUE(wait_for([&] { return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".orders") == 107; }, 30));
+  ASSERT_TRUE(wait_until([&] { return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".orders") == 107; }, 30));
 
   auto metrics = http_get(port, "/metrics");
   ASSERT_EQ(metrics.first, 200);
@@ -350,14 +342,6 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
   auto port = free_port();
   auto cfg = w.config("      - object: Customers\n", "", port);
   Daemon d({"run", "-c", cfg});
-  auto wait_for = [&](auto pred, int seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  };
   auto count = [&](const std::string& table) -> std::int64_t {
     try {
       return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".\"" + table + "\"");
@@ -365,13 +349,13 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
       return -1;
     }
   };
-  ASSERT_TRUE(wait_for([&] { return count("customers") == 200; }, 30)) << d.stderr_text();
+  ASSERT_TRUE(wait_until([&] { return count("customers") == 200; }, 30)) << d.stderr_text();
 
   // An invalid file: logged, the running configuration stays.
   std::string good = cfg;
   write_file(cfg, "jobs: [ this is not valid\n");
   d.signal(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return d.stderr_text().find("keeping the running configuration") != std::string::npos; }, 15))
+  ASSERT_TRUE(wait_until([&] { return d.stderr_text().find("keeping the running configuration") != std::string::npos; }, 15))
       << d.stderr_text();
   EXPECT_TRUE(d.alive());
   EXPECT_EQ(http_get(port, "/healthz").first, 200);
@@ -379,7 +363,7 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
   // A valid file with one more stream: the new stream is replicated.
   w.config(kBothStreams, "", port);
   d.signal(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return count("orders") == 150; }, 30)) << d.stderr_text();
+  ASSERT_TRUE(wait_until([&] { return count("orders") == 150; }, 30)) << d.stderr_text();
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(), 0) << d.stderr_text();
 
