@@ -1042,7 +1042,10 @@ TEST(SimulatorHttp, PerMinuteLimitDelaysAndHoldsTheSlot) {
   // window (by then 2 and 3 left too, so 5 and 6 pass), call 7 waits for call 4: ~800 ms.
   EXPECT_GE(elapsed, 750ms);
   EXPECT_LT(elapsed, 3s);
-  EXPECT_EQ(sim.stats().delayed_calls, 2);
+  // At least calls 4 and 7 wait; on a loaded machine calls 1-3 spread out and 5 or 6 may wait
+  // too (they are never refused: the count of 200s above proves it).
+  EXPECT_GE(sim.stats().delayed_calls, 2);
+  EXPECT_LE(sim.stats().delayed_calls, 4);
 
   // Two delayed requests keep their slots: a third concurrent one is refused at once.
   LimitOptions tight = o.limits;
