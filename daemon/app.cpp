@@ -253,6 +253,7 @@ struct App::Impl {
       st.progress_total = -1;
     });
     std::exception_ptr failure;
+    engine::CycleProgress committed;  // what the committed pages hold, reported even on failure
     try {
       model::ObjectDescriptor object = co_await conn.discovery->find(s.object);
       engine::StreamSpec spec = engine::plan_stream(stream_request(job, s), object);
@@ -261,7 +262,8 @@ struct App::Impl {
       opts.stop = &stop;
       std::string job_name = out.job, stream_name = out.stream;
       auto last_log = std::chrono::steady_clock::now();
-      opts.on_page = [this, job_name, stream_name, t0, &last_log](const engine::CycleProgress& p) {
+      opts.on_page = [this, job_name, stream_name, t0, &last_log, &committed](const engine::CycleProgress& p) {
+        committed = p;
         board.update(job_name, stream_name, [&](engine::StreamStatus& st) {
           st.progress_rows = p.rows_read;
           st.progress_total = p.total_hint;
@@ -313,6 +315,13 @@ struct App::Impl {
     if (failure) {
       out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       out.api_calls = conn.client->calls() - calls0;
+      // Pages committed before the failure stay committed: say how many rows they held.
+      out.rows_read = committed.rows_read;
+      out.rows_written = committed.rows_written;
+      if (committed.rows_written > 0) {
+        metrics.rows.Add({{"job", out.job}, {"stream", out.stream}, {"op", "upsert"}})
+            .Increment(static_cast<double>(committed.rows_written));
+      }
       bool cancelled = false;
       try {
         std::rethrow_exception(failure);
