@@ -10,7 +10,7 @@ cd "$root"
 bash scripts/bootstrap.sh
 
 echo "== unit tests of the core logic under ASan + UBSan"
-asan_targets=(${REPLICATOR_ASAN_TARGETS:-model_test engine_test config_test})
+asan_targets=(${REPLICATOR_ASAN_TARGETS:-model_test engine_test config_test predicate_test})
 REPLICATOR_TARGETS="${asan_targets[*]}" scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug \
   -DREPLICATOR_WERROR=ON "-DREPLICATOR_SANITIZE=address;undefined"
 for t in "${asan_targets[@]}"; do
