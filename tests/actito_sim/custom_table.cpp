@@ -137,8 +137,9 @@ std::string make_uuid(std::uint64_t seed, std::string_view name) {
                      0x8000 | ((b >> 48) & 0x3FFF), b & 0xFFFFFFFFFFFFULL);
 }
 
+template <class Removed>
 json::object make_structure(const std::string& id, const std::string& name,
-                            const std::string& profile_table_id) {
+                            const std::string& profile_table_id, Removed removed) {
   json::object s;
   s["id"] = id;
   s["name"] = name;
@@ -147,7 +148,9 @@ json::object make_structure(const std::string& id, const std::string& name,
   s["creationTimeAttribute"] = kCreationTimeAttribute;
   s["bigTable"] = false;
   json::array attributes;
-  for (const auto& a : kAttributes) {
+  for (std::size_t i = 0; i < kAttributes.size(); ++i) {
+    const auto& a = kAttributes[i];
+    if (removed(i)) continue;
     json::object attribute{{"name", a.name},
                            {"valueType", a.value_type},
                            {"mandatory", a.mandatory},
@@ -182,8 +185,7 @@ CustomTable::CustomTable(const DynamicTemplate& record_template, TableOptions op
     : RecordTable(make_spec(record_template, options.name),
                   options.id.empty() ? make_uuid(options.seed, options.name) : options.id,
                   options.seed, options.style),
-      profile_table_id_(std::move(profile_table_id)),
-      structure_(make_structure(table_id(), options.name, profile_table_id_)) {
+      profile_table_id_(std::move(profile_table_id)) {
   set_columns({
       Column{kPrimaryKey, ColumnKind::kId, true, true},
       Column{"id", ColumnKind::kId, true, true},
@@ -205,6 +207,39 @@ CustomTable::CustomTable(const DynamicTemplate& record_template, TableOptions op
             : 0;
   }
   load_rows(std::move(rows));
+}
+
+std::vector<std::string_view> CustomTable::builtin_attributes() const {
+  std::vector<std::string_view> names;
+  for (const auto& a : kAttributes) names.emplace_back(a.name);
+  return names;
+}
+
+std::vector<std::string_view> CustomTable::reserved_names() const {
+  return {"id", "creationMoment", "updateMoment"};
+}
+
+std::string CustomTable::unremovable_reason(std::string_view name) const {
+  if (name == kPrimaryKey) return "it is the primaryKeyAttribute";
+  if (name == kCreationTimeAttribute) return "it is the creationTimeAttribute";
+  if (name == "customerId") return "it holds the foreign key to the profile table";
+  return {};
+}
+
+json::object CustomTable::build_structure() const {
+  json::object s = make_structure(table_id(), table_name(), profile_table_id_,
+                                  [this](std::size_t i) { return builtin_removed(i); });
+  json::array& attributes = s["attributes"].as_array();
+  for (const auto& e : extras()) {
+    json::object attribute{{"name", e.name},
+                           {"valueType", e.value_type},
+                           {"mandatory", false},
+                           {"indexed", false},
+                           {"unique", false}};
+    if (e.multi_valued) attribute["multiValued"] = true;
+    attributes.push_back(std::move(attribute));
+  }
+  return s;
 }
 
 std::string CustomTable::order_id(std::int64_t id) { return fmt::format("ORD-{:012}", id); }
@@ -258,7 +293,7 @@ void CustomTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter& 
   }
   std::string scratch;
   for (std::size_t i = 0; i < kAttributes.size(); ++i) {
-    if (((mask >> (i + 3)) & 1U) == 0) continue;
+    if (((mask >> (i + 3)) & 1U) == 0 || builtin_removed(i)) continue;
     const auto& a = kAttributes[i];
     w.key(a.name);
     switch (a.gen) {
@@ -323,6 +358,8 @@ void CustomTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter& 
         break;
     }
   }
+  // Run-time attributes are not projectable (the object spec is fixed): only unprojected rows.
+  if (mask == ~std::uint64_t{0}) write_extras(row, w);
   w.end_object();
 }
 

@@ -22,7 +22,6 @@ class CustomTable final : public RecordTable {
   CustomTable(const DynamicTemplate& record_template, TableOptions options,
               std::string profile_table_id, std::int64_t profile_count);
 
-  const boost::json::object& structure() const noexcept { return structure_; }
   const std::string& referenced_table_id() const noexcept { return profile_table_id_; }
   static std::string order_id(std::int64_t id);
 
@@ -32,11 +31,15 @@ class CustomTable final : public RecordTable {
   std::uint64_t projection_mask(const ListRequest& request) const override;
   void render(const RecordCore& row, std::uint64_t mask, JsonWriter& writer) const override;
   std::int64_t resolve_key(std::string_view key) const override;
+  std::vector<std::string_view> builtin_attributes() const override;
+  std::vector<std::string_view> reserved_names() const override;
+  std::string unremovable_reason(std::string_view name) const override;
+  // The structure object served by the CustomTables routes (contract 5.3).
+  boost::json::object build_structure() const override;
 
  private:
   std::int64_t order_moment(const RecordCore& row) const;
   std::string profile_table_id_;
-  boost::json::object structure_;
 };
 
 }  // namespace replicator::actito_sim

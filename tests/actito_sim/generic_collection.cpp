@@ -159,6 +159,44 @@ void GenericCollection::replace_rows(std::vector<json::object> rows) {
   rows_ = std::move(rows);
 }
 
+void GenericCollection::edit(const std::function<void(std::vector<json::object>&)>& edit) {
+  std::unique_lock lock(mutex_);
+  edit(rows_);
+}
+
+std::vector<json::object> GenericCollection::rendered_rows(const ObjectSpec* shape) const {
+  std::vector<const json::object*> sorted;
+  std::shared_lock lock(mutex_);
+  for (const auto& row : rows_) sorted.push_back(&row);
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const json::object* a, const json::object* b) {
+    for (const auto& wire : spec_.key) {
+      const FieldSpec* field = spec_.field(wire);
+      const FieldType type = field != nullptr ? field->type : FieldType::kString;
+      const int r = compare(comparable(find_path(*a, wire), type),
+                            comparable(find_path(*b, wire), type), type);
+      if (r != 0) return r < 0;
+    }
+    return false;
+  });
+  std::vector<json::object> out;
+  out.reserve(sorted.size());
+  for (const json::object* row : sorted) {
+    json::object copy;
+    for (const auto& [key, value] : *row) {
+      if (shape != nullptr &&
+          std::none_of(shape->fields.begin(), shape->fields.end(), [&](const FieldSpec& f) {
+            return f.wire.substr(0, f.wire.find('.')) == std::string_view(key);
+          })) {
+        continue;
+      }
+      copy.emplace(key, value);
+    }
+    render_timestamps(copy, spec_, "", style_);
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
 std::size_t GenericCollection::size() const {
   std::shared_lock lock(mutex_);
   return rows_.size();

@@ -2,6 +2,7 @@
 // serves the structure lists (ProfileTables, CustomTables) and suits any small static object.
 #pragma once
 
+#include <functional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -32,7 +33,14 @@ class GenericCollection final : public Collection {
   bool contains(std::string_view wire, std::string_view value) const;
 
   void replace_rows(std::vector<boost::json::object> rows);
+  // Runs `edit` on the stored rows under the exclusive lock (mutations). Rows keep the stored
+  // shape described above.
+  void edit(const std::function<void(std::vector<boost::json::object>&)>& edit);
   std::size_t size() const;
+  // Every row in key order, in single-GET shape (timestamps rendered), restricted to the top-level
+  // wire names of `shape`'s fields when `shape` is given (e.g. EmailCampaigns, which shares this
+  // collection with EmailCampaignsExtended but has no extended fields).
+  std::vector<boost::json::object> rendered_rows(const ObjectSpec* shape = nullptr) const;
 
  private:
   std::string render(const boost::json::object& row, const ListRequest* projection) const;

@@ -208,7 +208,8 @@ json::object attribute_json(const char* type, const char* name, const char* valu
   return a;
 }
 
-json::object make_structure(const std::string& id, const std::string& name) {
+template <class Removed>
+json::object make_structure(const std::string& id, const std::string& name, Removed removed) {
   json::object s;
   s["id"] = id;
   s["name"] = name;
@@ -216,7 +217,9 @@ json::object make_structure(const std::string& id, const std::string& name) {
   attributes.push_back(attribute_json("CUSTOM", "profileId", "INTEGER", true, true, false));
   attributes.push_back(attribute_json("CUSTOM", "creationMoment", "TIMESTAMP", true, false, false));
   attributes.push_back(attribute_json("CUSTOM", "updateMoment", "TIMESTAMP", true, false, false));
-  for (const auto& a : kAttributes) {
+  for (std::size_t i = 0; i < kAttributes.size(); ++i) {
+    const auto& a = kAttributes[i];
+    if (removed(i)) continue;
     json::object attribute =
         attribute_json(a.type, a.name, a.value_type, a.mandatory, a.unique, a.multi_valued);
     if (a.gen == Gen::kCustomerId) attribute["valueRestriction"] = {{"maxLength", 255}};
@@ -246,8 +249,7 @@ json::object make_structure(const std::string& id, const std::string& name) {
 
 ProfileTable::ProfileTable(const DynamicTemplate& record_template, TableOptions options)
     : RecordTable(make_spec(record_template, options.name), options.id.empty() ? "16" : options.id,
-                  options.seed, options.style),
-      structure_(make_structure(table_id(), options.name)) {
+                  options.seed, options.style) {
   set_columns({
       Column{"profileId", ColumnKind::kId, true, true},
       Column{"creationMoment", ColumnKind::kCreated, false, false},
@@ -263,6 +265,34 @@ ProfileTable::ProfileTable(const DynamicTemplate& record_template, TableOptions 
     rows[i].version = history[i].version;
   }
   load_rows(std::move(rows));
+}
+
+std::vector<std::string_view> ProfileTable::builtin_attributes() const {
+  std::vector<std::string_view> names;
+  for (const auto& a : kAttributes) names.emplace_back(a.name);
+  return names;
+}
+
+std::vector<std::string_view> ProfileTable::reserved_names() const {
+  return {"profileId", "creationMoment", "updateMoment"};
+}
+
+std::string ProfileTable::unremovable_reason(std::string_view name) const {
+  if (name == "emailAddress")
+    return "it is the unique EMAIL_ADDRESS attribute that addresses profiles";
+  if (name == "customerId") return "custom tables reference it through a foreign key";
+  return {};
+}
+
+json::object ProfileTable::build_structure() const {
+  json::object s = make_structure(table_id(), table_name(),
+                                  [this](std::size_t i) { return builtin_removed(i); });
+  json::array& attributes = s["attributes"].as_array();
+  for (const auto& e : extras()) {
+    attributes.push_back(attribute_json("CUSTOM", e.name.c_str(), e.value_type.c_str(), false,
+                                        false, e.multi_valued));
+  }
+  return s;
 }
 
 std::vector<std::string_view> ProfileTable::single_get_params() const {
@@ -313,7 +343,9 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
     w.key("attributes");
     w.begin_object();
     std::string scratch;
-    for (const auto& a : kAttributes) {
+    for (std::size_t index = 0; index < kAttributes.size(); ++index) {
+      if (builtin_removed(index)) continue;
+      const auto& a = kAttributes[index];
       w.key(a.name);
       switch (a.gen) {
         case Gen::kEmail:
@@ -410,6 +442,7 @@ void ProfileTable::render(const RecordCore& row, std::uint64_t mask, JsonWriter&
           break;
       }
     }
+    write_extras(row, w);
     w.end_object();
   }
   if (wants(kBitSubscriptions)) {

@@ -31,9 +31,6 @@ class ProfileTable final : public RecordTable {
   // `record_template` is the catalog's <ProfileTable> entry.
   ProfileTable(const DynamicTemplate& record_template, TableOptions options);
 
-  // The structure object served by the ProfileTables routes (contract 5.2).
-  const boost::json::object& structure() const noexcept { return structure_; }
-
   std::vector<std::string_view> single_get_params() const override;
 
   // The customerId attribute of a profile: the value custom tables use as a foreign key.
@@ -43,10 +40,14 @@ class ProfileTable final : public RecordTable {
   std::uint64_t projection_mask(const ListRequest& request) const override;
   void render(const RecordCore& row, std::uint64_t mask, JsonWriter& writer) const override;
   std::int64_t resolve_key(std::string_view key) const override;
+  std::vector<std::string_view> builtin_attributes() const override;
+  std::vector<std::string_view> reserved_names() const override;
+  std::string unremovable_reason(std::string_view name) const override;
+  // The structure object served by the ProfileTables routes (contract 5.2).
+  boost::json::object build_structure() const override;
 
  private:
   std::string email_of(std::int64_t id) const;
-  boost::json::object structure_;
 };
 
 }  // namespace replicator::actito_sim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <limits>
 #include <stdexcept>
 
@@ -409,12 +410,50 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
   const auto want_updates = static_cast<std::size_t>(std::max<std::int64_t>(request.updates, 0));
   const auto want_deletes = static_cast<std::size_t>(std::max<std::int64_t>(request.deletes, 0));
   const auto want_creates = static_cast<std::size_t>(std::max<std::int64_t>(request.creates, 0));
+  // Explicit rows first (validated before anything changes), then random others.
+  std::vector<bool> taken;
+  std::vector<std::size_t> explicit_updates, explicit_deletes;
+  auto resolve = [&](const std::vector<std::int64_t>& ids, std::vector<std::size_t>& out) {
+    for (const std::int64_t id : ids) {
+      const RecordCore* row = find_locked(id);
+      if (row == nullptr) {
+        throw std::invalid_argument(fmt::format("{} has no row with id {}", spec_.name, id));
+      }
+      const auto index = static_cast<std::size_t>(row - rows_.data());
+      if (taken.empty()) taken.assign(existing, false);
+      if (taken[index]) {
+        throw std::invalid_argument(
+            fmt::format("id {} is given twice in update_ids/delete_ids", id));
+      }
+      taken[index] = true;
+      out.push_back(index);
+    }
+  };
+  resolve(request.update_ids, explicit_updates);
+  resolve(request.delete_ids, explicit_deletes);
+  std::vector<std::size_t> pool;  // candidate indexes when some are taken; else all of them
+  if (!taken.empty()) {
+    for (std::size_t i = 0; i < existing; ++i) {
+      if (!taken[i]) pool.push_back(i);
+    }
+  }
+  const std::size_t population = taken.empty() ? existing : pool.size();
   auto touched =
-      sample_indexes(existing, std::min(existing, want_updates + want_deletes), mutation_rng_);
+      sample_indexes(population, std::min(population, want_updates + want_deletes), mutation_rng_);
   for (std::size_t i = touched.size(); i > 1; --i) {
     std::swap(touched[i - 1], touched[mutation_rng_.below(i)]);
   }
-  const std::size_t updates = std::min(want_updates, touched.size());
+  if (!taken.empty()) {
+    for (auto& t : touched) t = pool[t];
+  }
+  const std::size_t random_updates = std::min(want_updates, touched.size());
+  std::vector<std::size_t> updates = explicit_updates;
+  updates.insert(updates.end(), touched.begin(),
+                 touched.begin() + static_cast<std::ptrdiff_t>(random_updates));
+  std::vector<std::size_t> deletes = explicit_deletes;
+  deletes.insert(deletes.end(), touched.begin() + static_cast<std::ptrdiff_t>(random_updates),
+                 touched.end());
+
   const std::int64_t shared_moment = request.same_moment ? clock.now() : 0;
   auto stamp = [&] {
     const std::int64_t moment = request.same_moment ? shared_moment : clock.now();
@@ -422,18 +461,18 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
     result.last_moment_ms = moment;
     return moment;
   };
-  for (std::size_t i = 0; i < updates; ++i) {
-    RecordCore& row = rows_[touched[i]];
+  for (const std::size_t index : updates) {
+    RecordCore& row = rows_[index];
     row.version += 1;
-    row.updated_ms = std::max(row.created_ms, stamp());
+    row.epoch = epoch_;
+    row.updated_ms = std::max({row.created_ms, row.updated_ms, stamp()});
     result.updated.push_back(row.id);
   }
-  std::vector<bool> doomed;
-  if (touched.size() > updates) {
-    doomed.assign(existing, false);
-    for (std::size_t i = updates; i < touched.size(); ++i) {
-      doomed[touched[i]] = true;
-      result.deleted.push_back(rows_[touched[i]].id);
+  if (!deletes.empty()) {
+    std::vector<bool> doomed(existing, false);
+    for (const std::size_t index : deletes) {
+      doomed[index] = true;
+      result.deleted.push_back(rows_[index].id);
     }
     std::size_t write = 0;
     for (std::size_t read = 0; read < existing; ++read) {
@@ -446,6 +485,7 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
     row.id = next_id_++;
     row.created_ms = row.updated_ms = stamp();
     row.ref = i < refs.size() ? refs[i] : 0;
+    row.epoch = epoch_;
     rows_.push_back(row);
     result.created.push_back(row.id);
   }
@@ -453,6 +493,135 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
   std::sort(result.deleted.begin(), result.deleted.end());
   if (!result.updated.empty() || !result.deleted.empty() || !result.created.empty()) ++generation_;
   return result;
+}
+
+namespace {
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::uint64_t text_hash(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+}  // namespace
+
+void RecordTable::add_attribute(const AttributeSpec& attribute) {
+  const std::string& name = attribute.name;
+  const bool identifier = !name.empty() && std::isalpha(static_cast<unsigned char>(name.front())) &&
+                          std::all_of(name.begin(), name.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                          });
+  if (!identifier) {
+    throw std::invalid_argument(fmt::format(
+        "attribute name '{}' must start with a letter and hold letters, digits or '_'", name));
+  }
+  FieldType type = FieldType::kString;
+  static constexpr std::array kValueTypes = {"STRING",  "INTEGER", "LONG",     "NUMBER",
+                                             "BOOLEAN", "DATE",    "TIMESTAMP"};
+  if (std::find(kValueTypes.begin(), kValueTypes.end(), attribute.value_type) ==
+      kValueTypes.end()) {
+    throw std::invalid_argument(fmt::format("valueType '{}' must be one of {}",
+                                            attribute.value_type, fmt::join(kValueTypes, ", ")));
+  }
+  type = parse_field_type(attribute.value_type);
+  for (const auto reserved : reserved_names()) {
+    if (same_ignoring_case(reserved, name)) {
+      throw std::invalid_argument(fmt::format("'{}' is a reserved name in {}", name, spec_.name));
+    }
+  }
+  std::unique_lock lock(data_mutex_);
+  const auto builtins = builtin_attributes();
+  for (std::size_t i = 0; i < builtins.size(); ++i) {
+    if (!builtin_removed(i) && same_ignoring_case(builtins[i], name)) {
+      throw std::invalid_argument(
+          fmt::format("{} already has an attribute '{}'", spec_.name, builtins[i]));
+    }
+  }
+  for (const auto& extra : extras_) {
+    if (same_ignoring_case(extra.name, name)) {
+      throw std::invalid_argument(
+          fmt::format("{} already has an attribute '{}'", spec_.name, extra.name));
+    }
+  }
+  ++epoch_;
+  extras_.push_back(ExtraAttribute{name, attribute.value_type, type, attribute.multi_valued, epoch_,
+                                   text_hash(name)});
+  ++generation_;
+}
+
+void RecordTable::remove_attribute(std::string_view name) {
+  std::unique_lock lock(data_mutex_);
+  const auto extra = std::find_if(extras_.begin(), extras_.end(),
+                                  [&](const ExtraAttribute& e) { return e.name == name; });
+  if (extra != extras_.end()) {
+    extras_.erase(extra);
+    ++generation_;
+    return;
+  }
+  const auto builtins = builtin_attributes();
+  for (std::size_t i = 0; i < builtins.size(); ++i) {
+    if (builtins[i] != name || builtin_removed(i)) continue;
+    if (const std::string why = unremovable_reason(name); !why.empty()) {
+      throw std::invalid_argument(
+          fmt::format("attribute '{}' of {} cannot be removed: {}", name, spec_.name, why));
+    }
+    removed_builtins_ |= std::uint64_t{1} << i;
+    ++generation_;
+    return;
+  }
+  throw std::invalid_argument(fmt::format("{} has no attribute '{}'", spec_.name, name));
+}
+
+boost::json::object RecordTable::structure() const {
+  std::shared_lock lock(data_mutex_);
+  return build_structure();
+}
+
+void RecordTable::write_extras(const RecordCore& row, JsonWriter& w) const {
+  for (const auto& a : extras_) {
+    if (row.epoch < a.since_epoch) continue;  // written before the attribute existed
+    w.key(a.name);
+    const std::uint64_t h = value_hash(seed_, row.id, row.version, a.salt);
+    const std::size_t count = a.multi_valued ? 1 + h % 3 : 1;
+    if (a.multi_valued) w.begin_array();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t v = mix64(h + i);
+      switch (a.type) {
+        case FieldType::kInteger:
+          w.integer(static_cast<std::int64_t>(v % 100'000));
+          break;
+        case FieldType::kLong:
+          w.integer(static_cast<std::int64_t>(v % 1'000'000'000'000ULL));
+          break;
+        case FieldType::kNumber:
+          w.decimal(static_cast<std::int64_t>(v % 1'000'000), 2);
+          break;
+        case FieldType::kBoolean:
+          w.boolean((v & 1U) != 0);
+          break;
+        case FieldType::kDate: {
+          std::string text;
+          append_date(text, days_from_civil(1970, 1, 1) + static_cast<std::int64_t>(v % 20'000));
+          w.string(text);
+          break;
+        }
+        case FieldType::kTimestamp:
+          write_timestamp(w, row.created_ms - static_cast<std::int64_t>(v % 86'400'000));
+          break;
+        default:
+          w.string(fmt::format("{}-{}-{}", a.name, row.id, v % 1000));
+          break;
+      }
+    }
+    if (a.multi_valued) w.end_array();
+  }
 }
 
 std::int64_t RecordTable::delete_by_ref(const std::vector<std::int64_t>& sorted_refs) {

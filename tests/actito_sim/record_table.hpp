@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "tests/actito_sim/collection.hpp"
 #include "tests/actito_sim/data_generation.hpp"
 #include "tests/actito_sim/json_writer.hpp"
@@ -27,6 +29,7 @@ struct RecordCore {
   std::int64_t updated_ms = 0;  // updateMoment
   std::int64_t ref = 0;         // foreign-key target (custom records -> profileId), 0 if none
   std::uint32_t version = 0;    // bumped by every update
+  std::uint32_t epoch = 0;      // structure epoch of the last write (run-time attributes)
 };
 
 // A source of server moments that never goes backwards (contract 3.6: moments come from the
@@ -42,13 +45,28 @@ class MomentClock {
   std::int64_t last_ = 0;
 };
 
-// What one mutation asks for (the in-process API and POST /_sim/mutate).
+// What one mutation asks for (the in-process API and POST /_sim/mutate). New members keep a
+// default member initialiser so that positional initialisation of the first five stays valid.
 struct MutationSpec {
-  std::string table;  // table name, e.g. "Customers"
+  std::string table;  // table name, e.g. "Customers", or any object name (see `object`)
   std::int64_t creates = 0;
-  std::int64_t updates = 0;  // random existing rows
-  std::int64_t deletes = 0;  // random existing rows (not among the updated ones)
+  std::int64_t updates = 0;  // random existing rows (besides update_ids)
+  std::int64_t deletes =
+      0;  // random existing rows (not among the updated ones; besides delete_ids)
   bool same_moment = false;  // one moment for every row, as a bulk import does (contract 4.5)
+  // Alternative to `table`: a static catalog object ("EmailCampaigns", "Forms",
+  // "EmailCampaignResults"...) or a per-profile-table object ("Customers_Interactions").
+  std::string object{};
+  std::vector<std::int64_t> update_ids{};  // explicit rows to update (technical ids / `id`)
+  std::vector<std::int64_t> delete_ids{};  // explicit rows to delete
+  std::int64_t parent_id = 0;  // creates of a nested object go under this parent (0 = random)
+};
+
+// A run-time attribute (POST /_sim/structure/attributes, contract 5.5).
+struct AttributeSpec {
+  std::string name;
+  std::string value_type = "STRING";  // STRING INTEGER LONG NUMBER BOOLEAN DATE TIMESTAMP
+  bool multi_valued = false;
 };
 
 struct MutationResult {
@@ -95,6 +113,16 @@ class RecordTable : public Collection {
   // The single-GET JSON text of a row, or an empty string when the id does not exist.
   std::string row_json(std::int64_t id) const;
 
+  // Run-time structure changes (contract 5.5). A new attribute is listed by the structure at
+  // once; rows written (created or updated) afterwards carry a generated, non-null value for it;
+  // older rows do not carry the key at all. A removed attribute disappears from the structure and
+  // from every row. Both throw std::invalid_argument (bad, reserved, duplicate or unknown name;
+  // attributes the table depends on, such as keys, cannot be removed).
+  void add_attribute(const AttributeSpec& attribute);
+  void remove_attribute(std::string_view name);
+  // The structure object served by the ProfileTables / CustomTables routes, as of now.
+  boost::json::object structure() const;
+
  protected:
   // A filterable/sortable wire name and how to get its int64 key.
   enum class ColumnKind { kId, kCreated, kUpdated, kDerived };
@@ -127,6 +155,30 @@ class RecordTable : public Collection {
   void write_timestamp(JsonWriter& writer, std::int64_t ms) const;
   const RecordCore* find_locked(std::int64_t id) const;  // caller holds the lock
 
+  // ---- run-time attributes; every member below is read with the data lock held ----
+  struct ExtraAttribute {
+    std::string name;
+    std::string value_type;
+    FieldType type = FieldType::kString;
+    bool multi_valued = false;
+    std::uint32_t since_epoch = 0;  // rows with epoch >= this carry it
+    std::uint64_t salt = 0;
+  };
+  // Names of the built-in (generated) attributes, in rendering order (at most 64).
+  virtual std::vector<std::string_view> builtin_attributes() const = 0;
+  // Names that can never be attribute names (technical fields, any letter case).
+  virtual std::vector<std::string_view> reserved_names() const = 0;
+  // Empty when the built-in attribute may be removed, else the reason it may not.
+  virtual std::string unremovable_reason(std::string_view name) const = 0;
+  // The structure object; called with the data lock held.
+  virtual boost::json::object build_structure() const = 0;
+  bool builtin_removed(std::size_t index) const noexcept {
+    return (removed_builtins_ >> index) & 1U;
+  }
+  const std::vector<ExtraAttribute>& extras() const noexcept { return extras_; }
+  // Writes `"name":value` for every run-time attribute the row carries.
+  void write_extras(const RecordCore& row, JsonWriter& writer) const;
+
  private:
   struct SortIndex;
   struct Bounds;
@@ -141,11 +193,14 @@ class RecordTable : public Collection {
   TimestampStyle style_;
   std::vector<Column> columns_;
 
-  mutable std::shared_mutex data_mutex_;  // guards rows_, generation_, next_id_, mutation_rng_
+  mutable std::shared_mutex data_mutex_;  // guards rows_ ... removed_builtins_ below
   std::vector<RecordCore> rows_;          // sorted by id
   std::uint64_t generation_ = 0;          // bumped by every mutation; keys the caches
   std::int64_t next_id_ = 1;
   Rng mutation_rng_;
+  std::uint32_t epoch_ = 0;             // bumped by every attribute addition
+  std::vector<ExtraAttribute> extras_;  // run-time attributes
+  std::uint64_t removed_builtins_ = 0;  // bit i: builtin_attributes()[i] was removed
 
   mutable std::mutex cache_mutex_;  // guards the two caches below
   mutable std::map<std::string, std::shared_ptr<const SortIndex>> indexes_;

@@ -54,6 +54,7 @@ struct SimOptions {
   FaultSpec faults;
   MutationSchedule mutations;
   std::chrono::seconds idle_timeout{120};  // keep-alive connections idle longer are closed
+  std::size_t call_log_capacity = 20'000;  // calls kept by the call log ring (0 = none)
   std::string log_level = "info";          // trace debug info warn error off
 };
 

@@ -278,6 +278,20 @@ void reject_unknown_keys(const json::object& body, std::initializer_list<std::st
   }
 }
 
+std::vector<std::int64_t> json_ids(const json::object& body, std::string_view key) {
+  std::vector<std::int64_t> ids;
+  const json::value* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return ids;
+  if (!v->is_array()) throw std::invalid_argument(fmt::format("'{}' must be an array of ids", key));
+  for (const auto& id : v->get_array()) {
+    if (!id.is_int64() && !id.is_uint64()) {
+      throw std::invalid_argument(fmt::format("'{}' must hold integers", key));
+    }
+    ids.push_back(id.to_number<std::int64_t>());
+  }
+  return ids;
+}
+
 json::object parse_body(const Request& request) {
   if (request.body().empty()) return {};
   boost::system::error_code ec;
@@ -382,7 +396,8 @@ struct Simulator::Impl {
         router(catalog, options.data.static_objects),
         tokens(options.api_keys, options.token_ttl_s),
         limiter(options.limits),
-        faults(options.faults) {
+        faults(options.faults),
+        call_log(options.call_log_capacity) {
     if (options.threads == 0) options.threads = 1;
     tokens.set_ttl_override(options.faults.token_ttl_s);
     logger()->set_level(spdlog::level::from_str(options.log_level));
@@ -405,7 +420,7 @@ struct Simulator::Impl {
   asio::awaitable<void> run_mutations();
   void finish(const std::string& route, const Reply& reply, bool token_call,
               std::chrono::steady_clock::time_point started, std::string_view method,
-              std::string_view target);
+              std::string_view target, const Target* parsed);
 
   const Collection& collection(const Route& route, const PathParams& params) const;
 
@@ -417,6 +432,7 @@ struct Simulator::Impl {
   RequestLimiter limiter;
   FaultInjector faults;
   StatsRecorder stats;
+  CallLog call_log;
 
   std::mutex lifecycle_mutex;  // guards start/stop and the members below
   std::unique_ptr<asio::io_context> ioc;
@@ -544,7 +560,7 @@ asio::awaitable<void> Simulator::Impl::run_session(tcp::socket socket) {
         break;  // end of stream, reset, idle timeout
       }
       keep_alive = false;
-      finish("(unparsed request)", reply, false, started, "?", "?");
+      finish("(unparsed request)", reply, false, started, "?", "?", nullptr);
     } else {
       const Request& request = parser.get();
       keep_alive = request.keep_alive();
@@ -581,8 +597,23 @@ asio::awaitable<void> Simulator::Impl::run_session(tcp::socket socket) {
 
 void Simulator::Impl::finish(const std::string& route, const Reply& reply, bool token_call,
                              std::chrono::steady_clock::time_point started, std::string_view method,
-                             std::string_view target) {
+                             std::string_view target, const Target* parsed) {
   stats.record(route, reply.drop_connection ? 0 : reply.status, token_call);
+  CallRecord call;
+  call.time_ms = system_now_ms();
+  call.method = std::string(method);
+  call.route = route;
+  call.status = reply.drop_connection ? 0 : reply.status;
+  if (parsed != nullptr && !parsed->raw_path.empty()) {
+    for (const auto& segment : parsed->segments) {
+      call.path.push_back('/');
+      call.path += segment;
+    }
+    call.query = parsed->params;
+  } else {
+    call.path = std::string(target.substr(0, target.find('?')));
+  }
+  call_log.record(std::move(call));
   if (logger()->should_log(spdlog::level::debug)) {
     const auto elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
@@ -622,7 +653,7 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
         error_reply(ApiError(429, "CONCURRENCY_LIMIT",
                              fmt::format("More than {} concurrent requests for licence sim-licence",
                                          limiter.options().max_concurrent)));
-    finish(route_name, reply, token_call, started, method, raw_target);
+    finish(route_name, reply, token_call, started, method, raw_target, &target);
     co_return reply;
   }
   InFlight in_flight(limiter);
@@ -669,7 +700,7 @@ asio::awaitable<Reply> Simulator::Impl::handle_contract(const Request& request) 
       reply = error_reply(ApiError(500, "", fmt::format("internal simulator error: {}", e.what())));
     }
   }
-  finish(route_name, reply, token_call, started, method, raw_target);
+  finish(route_name, reply, token_call, started, method, raw_target, &target);
   co_return reply;
 }
 
@@ -800,20 +831,87 @@ Reply Simulator::Impl::control(const Request& request) {
     }
     if (post && is({"stats", "reset"})) {
       stats.reset();
+      call_log.clear();
       limiter.reset_max_in_flight();
       return json_reply(json::object{{"reset", true}});
     }
     if (post && is({"mutate"})) {
       const json::object body = parse_body(request);
-      reject_unknown_keys(body, {"table", "creates", "updates", "deletes", "same_moment"});
+      reject_unknown_keys(body, {"table", "object", "creates", "updates", "deletes", "same_moment",
+                                 "update_ids", "delete_ids", "parent_id"});
       MutationSpec spec;
       spec.table = json_string(body, "table", "");
+      spec.object = json_string(body, "object", "");
       spec.creates = json_int(body, "creates", 0);
       spec.updates = json_int(body, "updates", 0);
       spec.deletes = json_int(body, "deletes", 0);
       spec.same_moment = json_bool(body, "same_moment", false);
-      if (spec.table.empty()) throw std::invalid_argument("'table' is required");
+      spec.update_ids = json_ids(body, "update_ids");
+      spec.delete_ids = json_ids(body, "delete_ids");
+      spec.parent_id = json_int(body, "parent_id", 0);
+      if (spec.table.empty() && spec.object.empty()) {
+        throw std::invalid_argument("'table' or 'object' is required");
+      }
+      if (!spec.table.empty() && !spec.object.empty()) {
+        throw std::invalid_argument("give 'table' or 'object', not both");
+      }
       return json_reply(mutation_to_json(dataset.mutate(spec)));
+    }
+    if (get && is({"calls"})) {
+      std::int64_t after = 0, limit = 0;
+      std::string path_prefix;
+      check_plain_params(target.params, {"after", "limit", "path_prefix"});
+      for (const auto& [name, value] : target.params) {
+        if (name == "path_prefix") {
+          path_prefix = value;
+          continue;
+        }
+        std::int64_t& slot = name == "after" ? after : limit;
+        try {
+          slot = std::stoll(value);
+        } catch (const std::exception&) {
+          throw std::invalid_argument(fmt::format("'{}' must be an integer", name));
+        }
+      }
+      json::array calls;
+      for (const auto& call : call_log.calls(after)) {
+        if (!call.path.starts_with(path_prefix)) continue;
+        calls.push_back(call.to_json());
+      }
+      if (limit > 0 && calls.size() > static_cast<std::size_t>(limit)) {
+        calls.erase(calls.begin(), calls.end() - limit);  // the latest `limit`
+      }
+      return json_reply(json::object{{"calls", std::move(calls)},
+                                     {"last_seq", call_log.last_seq()},
+                                     {"dropped", call_log.dropped()},
+                                     {"capacity", options.call_log_capacity}});
+    }
+    if (post && is({"calls", "reset"})) {
+      call_log.clear();
+      return json_reply(json::object{{"reset", true}});
+    }
+    if (get && is({"objects"})) {
+      json::array objects;
+      for (const auto& name : dataset.generic_object_names()) {
+        objects.push_back(
+            json::object{{"name", name}, {"count", dataset.generic_object(name)->size()}});
+      }
+      return json_reply(json::object{{"objects", std::move(objects)}});
+    }
+    if (post && path.size() == 3 && path[0] == "tables" && path[2] == "attributes") {
+      const json::object body = parse_body(request);
+      reject_unknown_keys(body, {"name", "valueType", "multiValued"});
+      AttributeSpec attribute;
+      attribute.name = json_string(body, "name", "");
+      attribute.value_type = json_string(body, "valueType", "STRING");
+      attribute.multi_valued = json_bool(body, "multiValued", false);
+      dataset.add_attribute(path[1], attribute);
+      return json_reply(json::object{{"table", path[1]}, {"added", attribute.name}});
+    }
+    if (request.method() == http::verb::delete_ && path.size() == 4 && path[0] == "tables" &&
+        path[2] == "attributes") {
+      dataset.remove_attribute(path[1], path[3]);
+      return json_reply(json::object{{"table", path[1]}, {"removed", path[3]}});
     }
     if (get && is({"faults"})) return json_reply(faults_to_json(faults.get()));
     if (post && is({"faults"})) {
@@ -939,10 +1037,26 @@ StatsSnapshot Simulator::stats() const {
 
 void Simulator::reset_stats() {
   impl_->stats.reset();
+  impl_->call_log.clear();
   impl_->limiter.reset_max_in_flight();
 }
 
 MutationResult Simulator::mutate(const MutationSpec& spec) { return impl_->dataset.mutate(spec); }
+
+void Simulator::add_attribute(std::string_view table, const AttributeSpec& attribute) {
+  impl_->dataset.add_attribute(table, attribute);
+}
+
+void Simulator::remove_attribute(std::string_view table, std::string_view attribute) {
+  impl_->dataset.remove_attribute(table, attribute);
+}
+
+std::vector<CallRecord> Simulator::calls(std::int64_t after_seq) const {
+  return impl_->call_log.calls(after_seq);
+}
+
+std::int64_t Simulator::last_call_seq() const { return impl_->call_log.last_seq(); }
+void Simulator::clear_calls() { impl_->call_log.clear(); }
 
 void Simulator::set_faults(const FaultSpec& faults) {
   impl_->faults.set(faults);
@@ -978,15 +1092,22 @@ std::string Simulator::custom_table_id() const {
 }
 
 std::size_t Simulator::row_count(std::string_view table) const {
-  const RecordTable* t = impl_->dataset.table(table);
-  if (t == nullptr) throw std::invalid_argument(fmt::format("unknown table '{}'", table));
-  return t->size();
+  if (const RecordTable* t = impl_->dataset.table(table)) return t->size();
+  if (const GenericCollection* c = impl_->dataset.generic_object(table)) return c->size();
+  throw std::invalid_argument(fmt::format("unknown table or object '{}'", table));
 }
 
 void Simulator::for_each_row(std::string_view table,
                              const std::function<void(const json::object&)>& callback) const {
   const RecordTable* t = impl_->dataset.table(table);
-  if (t == nullptr) throw std::invalid_argument(fmt::format("unknown table '{}'", table));
+  if (t == nullptr) {
+    const ObjectSpec* shape = nullptr;
+    const GenericCollection* c = impl_->dataset.generic_object(table, &shape);
+    if (c == nullptr)
+      throw std::invalid_argument(fmt::format("unknown table or object '{}'", table));
+    for (const auto& row : c->rendered_rows(shape)) callback(row);
+    return;
+  }
   json::parser parser;
   t->for_each_row([&](std::string_view text) {
     parser.reset();

@@ -11,6 +11,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "tests/actito_sim/call_log.hpp"
 #include "tests/actito_sim/dataset.hpp"
 #include "tests/actito_sim/record_table.hpp"
 #include "tests/actito_sim/sim_options.hpp"
@@ -43,8 +44,19 @@ class Simulator {
 
   // ---- control (the same operations as the /_sim/ endpoints) ----
   StatsSnapshot stats() const;
-  void reset_stats();
-  MutationResult mutate(const MutationSpec& spec);  // throws std::invalid_argument
+  void reset_stats();  // also clears the call log
+  // A profile/custom table (spec.table) or a static / per-profile-table object (spec.object or
+  // spec.table). Throws std::invalid_argument.
+  MutationResult mutate(const MutationSpec& spec);
+  // Run-time structure changes of a profile or custom table (contract 5.5). Throw
+  // std::invalid_argument.
+  void add_attribute(std::string_view table, const AttributeSpec& attribute);
+  void remove_attribute(std::string_view table, std::string_view attribute);
+  // The call log: contract calls (token calls included, /_sim/ calls not), oldest first, the
+  // last SimOptions::call_log_capacity of them; only those with seq > after_seq.
+  std::vector<CallRecord> calls(std::int64_t after_seq = 0) const;
+  std::int64_t last_call_seq() const;  // seq of the latest call (0 before any)
+  void clear_calls();
   void set_faults(const FaultSpec& faults);
   FaultSpec faults() const;
   void clear_faults();
@@ -57,10 +69,15 @@ class Simulator {
   // ---- data (what a replica should end up holding) ----
   Dataset& dataset();
   const Dataset& dataset() const;
-  std::string profile_table_id() const;                 // id of the first profile table ("16")
-  std::string custom_table_id() const;                  // id of the first custom table (a UUID)
-  std::size_t row_count(std::string_view table) const;  // throws std::invalid_argument
-  // Streams every row of a table in id order, exactly in wire shape (single-GET shape).
+  std::string profile_table_id() const;  // id of the first profile table ("16")
+  std::string custom_table_id() const;   // id of the first custom table (a UUID)
+  // `table` may also name a static or per-profile-table object (below). Throws
+  // std::invalid_argument for an unknown name.
+  std::size_t row_count(std::string_view table) const;
+  // Streams every row of a table in id order, exactly in wire shape (single-GET shape). For a
+  // static object (e.g. "EmailCampaigns", "EmailCampaignResults") or a per-profile-table object
+  // ("Customers_Interactions"), the rows in key order with the fields of that catalog object:
+  // EmailCampaigns rows lack the extended fields that EmailCampaignsExtended rows carry.
   void for_each_row(std::string_view table,
                     const std::function<void(const boost::json::object&)>& callback) const;
   // Convenience for small tables: every row, in id order.

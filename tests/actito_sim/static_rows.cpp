@@ -42,7 +42,7 @@ void set_path(json::object& row, std::string_view wire, json::value value) {
 }
 
 json::value string_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_t id,
-                         std::uint64_t h, const StaticRowContext& c) {
+                         std::uint64_t h, const StaticRowContext& c, std::uint32_t version) {
   const std::string name = last_segment(f.wire);
   if (!f.enum_values.empty()) return json::value(f.enum_values[h % f.enum_values.size()]);
   if (name == "profileTableId" || name == "onElementId" || name == "sourceElementId") {
@@ -60,20 +60,22 @@ json::value string_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_
   if (name == "host") return json::value(fmt::format("ftp{}.acme.example", id));
   if (name == "schedule") return json::value("0 3 * * *");
   if (name == "encoding") return json::value("UTF-8");
+  // Free text: later versions (mutations) say which version they are, so that they differ.
+  const std::string suffix = version == 0 ? std::string() : fmt::format(" v{}", version);
   if (name == "name" || name == "displayName")
-    return json::value(fmt::format("{} {}", spec.name, id));
-  return json::value(fmt::format("{} {}", f.name, id));
+    return json::value(fmt::format("{} {}{}", spec.name, id, suffix));
+  return json::value(fmt::format("{} {}{}", f.name, id, suffix));
 }
 
 json::value field_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_t id,
-                        const StaticRowContext& c, std::int64_t created_ms,
-                        std::int64_t updated_ms) {
-  const std::uint64_t h = value_hash(c.seed, id, 0, name_hash(f.wire));
+                        const StaticRowContext& c, std::int64_t created_ms, std::int64_t updated_ms,
+                        std::uint32_t version) {
+  const std::uint64_t h = value_hash(c.seed, id, version, name_hash(f.wire));
   const std::string name = last_segment(f.wire);
   if (f.nullable && h % 10 == 0) return nullptr;
   switch (f.type) {
     case FieldType::kString:
-      return string_value(spec, f, id, h >> 8, c);
+      return string_value(spec, f, id, h >> 8, c, version);
     case FieldType::kInteger:
     case FieldType::kLong:
       if (name == "profileId" && c.profile_count > 0) {
@@ -116,7 +118,143 @@ json::value field_value(const ObjectSpec& spec, const FieldSpec& f, std::int64_t
   return nullptr;
 }
 
+// One row of `spec` with id `id` at `version` (0 for seeded rows), moments given.
+json::object make_row(const ObjectSpec& spec, std::int64_t id, std::uint32_t version,
+                      const StaticRowContext& context, std::int64_t created_ms,
+                      std::int64_t updated_ms, std::int64_t parent_id) {
+  json::object row;
+  for (const auto& f : spec.fields) {
+    json::value value;
+    if (f.wire == "id") {
+      value = id;
+    } else if (!spec.child_field_wire.empty() && f.wire == spec.child_field_wire) {
+      value = parent_id;
+    } else {
+      value = field_value(spec, f, id, context, created_ms, updated_ms, version);
+      if (value.is_null() && !f.nullable) {
+        value =
+            field_value(spec, FieldSpec{f.name, f.wire, f.type, false, f.extended, f.enum_values},
+                        id, context, created_ms, updated_ms, version);
+      }
+    }
+    set_path(row, f.wire, std::move(value));
+  }
+  return row;
+}
+
+const json::value* find_path(const json::object& row, std::string_view wire) {
+  const json::object* object = &row;
+  for (;;) {
+    const std::size_t dot = wire.find('.');
+    const json::value* value = object->if_contains(wire.substr(0, dot));
+    if (value == nullptr || dot == std::string_view::npos) return value;
+    object = value->if_object();
+    if (object == nullptr) return nullptr;
+    wire = wire.substr(dot + 1);
+  }
+}
+
+bool is_moment(const FieldSpec& f) {
+  return f.wire == "creationMoment" || f.wire == "updateMoment";
+}
+
+bool is_fixed(const ObjectSpec& spec, const FieldSpec& f) {
+  return std::find(spec.key.begin(), spec.key.end(), f.wire) != spec.key.end() ||
+         f.wire == spec.child_field_wire || is_moment(f);
+}
+
+// A value of f's type that differs from `old` (deterministic).
+json::value changed_value(const FieldSpec& f, const json::value* old, std::uint32_t version) {
+  const bool null = old == nullptr || old->is_null();
+  switch (f.type) {
+    case FieldType::kString: {
+      if (!f.enum_values.empty()) {
+        if (null) return json::value(f.enum_values.front());
+        const auto it = std::find(f.enum_values.begin(), f.enum_values.end(),
+                                  std::string_view(old->as_string()));
+        const auto next =
+            it == f.enum_values.end() ? 0 : (it - f.enum_values.begin() + 1) % f.enum_values.size();
+        if (f.enum_values[static_cast<std::size_t>(next)] != std::string_view(old->as_string()))
+          return json::value(f.enum_values[static_cast<std::size_t>(next)]);
+        return json::value(f.enum_values.front() +
+                           "_CHANGED");  // a one-value enum (enums are open)
+      }
+      const std::string base = null ? f.name : std::string(old->as_string());
+      return json::value(fmt::format("{} (v{})", base, version));
+    }
+    case FieldType::kInteger:
+    case FieldType::kLong:
+      return null ? std::int64_t{1} : old->to_number<std::int64_t>() + 1;
+    case FieldType::kNumber:
+      return null ? 1.0 : old->to_number<double>() + 1.0;
+    case FieldType::kBoolean:
+      return null ? true : !old->as_bool();
+    case FieldType::kDate:
+      return json::value(!null && old->as_string() == "2001-01-01" ? "2001-01-02" : "2001-01-01");
+    case FieldType::kTimestamp:
+      return null ? std::int64_t{0} : old->to_number<std::int64_t>() + 1000;
+    case FieldType::kJson:
+      return json::object{{"generated", true}, {"version", version}};
+    case FieldType::kStringArray:
+      return json::array{json::value(fmt::format("v{}", version))};
+  }
+  return nullptr;
+}
+
+// Makes sure at least one field of the group (list or extended fields) differs from `old`.
+void ensure_changed(const ObjectSpec& spec, json::object& row, const json::object& old,
+                    bool extended, std::uint32_t version) {
+  const FieldSpec* candidate = nullptr;
+  for (const auto& f : spec.fields) {
+    if (f.extended != extended || is_fixed(spec, f)) continue;
+    const json::value* a = find_path(row, f.wire);
+    const json::value* b = find_path(old, f.wire);
+    if ((a == nullptr) != (b == nullptr) || (a != nullptr && *a != *b)) return;  // changed
+    // Prefer free text, then anything.
+    if (candidate == nullptr ||
+        (candidate->type != FieldType::kString && f.type == FieldType::kString)) {
+      candidate = &f;
+    }
+  }
+  if (candidate != nullptr) {
+    set_path(row, candidate->wire,
+             changed_value(*candidate, find_path(old, candidate->wire), version));
+  }
+}
+
 }  // namespace
+
+json::object new_static_row(const ObjectSpec& spec, std::int64_t id, std::uint32_t version,
+                            const StaticRowContext& context, std::int64_t moment_ms,
+                            std::int64_t parent_id) {
+  return make_row(spec, id, version, context, moment_ms, moment_ms, parent_id);
+}
+
+json::object next_static_row(const ObjectSpec& spec, const json::object& old, std::uint32_t version,
+                             const StaticRowContext& context, std::int64_t now_ms) {
+  const json::value* id = find_path(old, spec.key.back());
+  const json::value* created = old.if_contains("creationMoment");
+  const json::value* updated = old.if_contains("updateMoment");
+  const json::value* parent =
+      spec.child_field_wire.empty() ? nullptr : find_path(old, spec.child_field_wire);
+  auto ms = [](const json::value* v, std::int64_t fallback) {
+    return v != nullptr && (v->is_int64() || v->is_uint64()) ? v->to_number<std::int64_t>()
+                                                             : fallback;
+  };
+  const std::int64_t created_ms = ms(created, now_ms - 7 * kMsPerDay);
+  // Never backwards, and creationMoment <= updateMoment (contract 3.6).
+  const std::int64_t updated_ms = std::max({now_ms, ms(updated, now_ms), created_ms});
+  json::object row = make_row(spec, id != nullptr ? id->to_number<std::int64_t>() : 0, version,
+                              context, created_ms, updated_ms, ms(parent, 0));
+  for (const auto& f : spec.fields) {
+    if (!is_fixed(spec, f)) continue;
+    if (const json::value* keep = find_path(old, f.wire)) set_path(row, f.wire, *keep);
+  }
+  if (updated != nullptr) row["updateMoment"] = updated_ms;
+  ensure_changed(spec, row, old, false, version);
+  ensure_changed(spec, row, old, true, version);
+  return row;
+}
 
 std::vector<json::object> generate_static_rows(const ObjectSpec& spec, std::size_t count,
                                                const StaticRowContext& context,
@@ -130,24 +268,10 @@ std::vector<json::object> generate_static_rows(const ObjectSpec& spec, std::size
   rows.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const auto id = static_cast<std::int64_t>(i) + 1;
-    json::object row;
-    for (const auto& f : spec.fields) {
-      json::value value;
-      if (f.wire == "id") {
-        value = id;
-      } else if (!spec.child_field_wire.empty() && f.wire == spec.child_field_wire) {
-        value = parent_count > 0 ? 1 + static_cast<std::int64_t>(i) % parent_count : 1;
-      } else {
-        value = field_value(spec, f, id, context, moments[i].created_ms, moments[i].updated_ms);
-        if (value.is_null() && !f.nullable) {
-          value =
-              field_value(spec, FieldSpec{f.name, f.wire, f.type, false, f.extended, f.enum_values},
-                          id, context, moments[i].created_ms, moments[i].updated_ms);
-        }
-      }
-      set_path(row, f.wire, std::move(value));
-    }
-    rows.push_back(std::move(row));
+    const std::int64_t parent =
+        parent_count > 0 ? 1 + static_cast<std::int64_t>(i) % parent_count : 1;
+    rows.push_back(
+        make_row(spec, id, 0, context, moments[i].created_ms, moments[i].updated_ms, parent));
   }
   return rows;
 }

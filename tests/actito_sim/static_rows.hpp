@@ -33,4 +33,19 @@ std::vector<boost::json::object> generate_static_rows(const ObjectSpec& spec, st
                                                       const StaticRowContext& context,
                                                       std::int64_t parent_count = 0);
 
+// A row created at run time (a mutation): id `id`, creationMoment = updateMoment = `moment_ms`
+// where the object has them, values derived from (seed, id, version), nested under `parent_id`
+// when the object is nested.
+boost::json::object new_static_row(const ObjectSpec& spec, std::int64_t id, std::uint32_t version,
+                                   const StaticRowContext& context, std::int64_t moment_ms,
+                                   std::int64_t parent_id);
+
+// The next version of `old` (an update): the key, the parent field and creationMoment stay;
+// updateMoment becomes max(now_ms, old updateMoment, creationMoment) where the object has it;
+// every other field is regenerated for `version`, and at least one non-key list field and (where
+// the object has them) at least one extended field are guaranteed to differ from `old`.
+boost::json::object next_static_row(const ObjectSpec& spec, const boost::json::object& old,
+                                    std::uint32_t version, const StaticRowContext& context,
+                                    std::int64_t now_ms);
+
 }  // namespace replicator::actito_sim
