@@ -48,7 +48,41 @@ std::string list_target(const engine::StreamSpec& spec, const engine::ListQuery&
   }
   std::string search = render_search(object, q.constraints);
   if (!search.empty()) t += "&search=" + percent_encode(search);
+  if (!spec.projection.empty()) {
+    std::string fields;
+    for (const auto& p : spec.projection) fields += (fields.empty() ? "" : ",") + p;
+    t += "&fields=" + percent_encode(fields);
+  }
   return t;
+}
+
+std::string get_target(const engine::StreamSpec& spec, const model::Row& key,
+                       const std::string& entity_segment) {
+  const auto& object = spec.object;
+  if (object.get_route.empty()) {
+    model::fail(ErrorKind::kPermanent, "object " + object.name + " has no single-record route");
+  }
+  // Placeholders other than {entity} and the route parameters take the key values, the last
+  // key value last: {id}, {profileKey}, {recordKey}; a nested object's parent id is a route
+  // parameter.
+  model::ObjectDescriptor filled = object;
+  std::vector<std::string> open;
+  const std::string& route = object.get_route;
+  for (std::size_t i = route.find('{'); i != std::string::npos; i = route.find('{', i + 1)) {
+    auto close = route.find('}', i);
+    if (close == std::string::npos) break;
+    std::string name = route.substr(i + 1, close - i - 1);
+    if (name != "entity" && !object.route_params.count(name)) open.push_back(name);
+  }
+  if (open.size() > key.size()) {
+    model::fail(ErrorKind::kPermanent, "object " + object.name + ": route " + route + " needs " +
+                                           std::to_string(open.size()) + " key values");
+  }
+  for (std::size_t i = 0; i < open.size(); ++i) {
+    const model::Value& v = key[key.size() - open.size() + i];
+    filled.route_params[open[i]] = model::to_display(v);
+  }
+  return fill_route(route, filled, entity_segment);
 }
 
 engine::PageResult decode_page(const engine::StreamSpec& spec, std::string_view body,
@@ -84,45 +118,75 @@ engine::PageResult decode_page(const engine::StreamSpec& spec, std::string_view 
     if (!item.is_object()) {
       model::fail(ErrorKind::kPermanent, "object " + object.name + ": a list item is not a JSON object");
     }
-    const json::object& rec = item.get_object();
-    model::Row row(spec.fields.size());
-    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
-      const model::FieldDescriptor& f = spec.fields[i];
-      const json::value* v = find_path(rec, f);
-      if (!v) continue;
-      try {
-        row[i] = decode_value(*v, f, zone);
-      } catch (const model::Error& e) {
-        std::string key;
-        for (auto k : spec.key_index) {
-          if (const json::value* kv = find_path(rec, spec.fields[k])) key += (key.empty() ? "" : ",") + json::serialize(*kv);
-        }
-        model::fail(e.kind(), "object " + object.name + ", row with key " + key + ": " + e.what());
-      }
-    }
-    for (auto k : spec.key_index) {
-      if (model::is_null(row[k])) {
-        model::fail(ErrorKind::kPermanent, "object " + object.name + ": a row has no value for key field " +
-                                               spec.fields[k].name + ": " + json::serialize(rec).substr(0, 200));
-      }
-    }
-    page.rows.push_back(std::move(row));
+    page.rows.push_back(decode_record(spec, item.get_object(), zone));
   }
   return page;
 }
 
+model::Row decode_record(const engine::StreamSpec& spec, const boost::json::object& rec,
+                         const model::TimeZone& zone) {
+  const auto& object = spec.object;
+  model::Row row(spec.fields.size());
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const model::FieldDescriptor& f = spec.fields[i];
+    const json::value* v = find_path(rec, f);
+    if (!v) continue;
+    try {
+      row[i] = decode_value(*v, f, zone);
+    } catch (const model::Error& e) {
+      std::string key;
+      for (auto k : spec.key_index) {
+        if (const json::value* kv = find_path(rec, spec.fields[k])) key += (key.empty() ? "" : ",") + json::serialize(*kv);
+      }
+      model::fail(e.kind(), "object " + object.name + ", row with key " + key + ": " + e.what());
+    }
+  }
+  for (auto k : spec.key_index) {
+    if (model::is_null(row[k])) {
+      model::fail(ErrorKind::kPermanent, "object " + object.name + ": a row has no value for key field " +
+                                             spec.fields[k].name + ": " + json::serialize(rec).substr(0, 200));
+    }
+  }
+  return row;
+}
+
 boost::asio::awaitable<engine::PageResult> ActitoSource::list(const engine::StreamSpec& spec,
                                                               engine::ListQuery query) {
-  if (spec.object.parent) {
-    model::fail(ErrorKind::kPermanent, "object " + spec.object.name + " is nested under " +
-                                           spec.object.parent->object +
-                                           "; reading nested objects (fan-out) is not supported yet");
-  }
   std::string target = list_target(spec, query, client_.entity_segment());
-  ApiResponse r = co_await client_.get(std::move(target), spec.object.name);
+  ApiResponse r;
+  bool parent_gone = false;
+  try {
+    r = co_await client_.get(std::move(target), spec.object.name);
+  } catch (const ApiError& e) {
+    // A child list whose parent was deleted after the parents were listed: an empty list (3.7).
+    if (!spec.object.parent || e.status() != 404) throw;
+    parent_gone = true;
+  }
+  if (parent_gone) co_return engine::PageResult{};
   engine::PageResult page = decode_page(spec, r.body, client_.options().zone);
   page.server_date = r.date;
   co_return page;
+}
+
+boost::asio::awaitable<std::optional<model::Row>> ActitoSource::get(const engine::StreamSpec& spec,
+                                                                    model::Row key) {
+  std::string target = get_target(spec, key, client_.entity_segment());
+  ApiResponse r;
+  bool gone = false;
+  try {
+    r = co_await client_.get(std::move(target), spec.object.name);
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+    gone = true;  // deleted since it was listed (3.8): the caller drops the row
+  }
+  if (gone) co_return std::nullopt;
+  json::monotonic_resource arena;
+  boost::system::error_code ec;
+  json::value root = json::parse(r.body, ec, &arena);
+  if (ec || !root.is_object()) {
+    model::fail(ErrorKind::kTransient, "object " + spec.object.name + ": the single-record answer is not a JSON object");
+  }
+  co_return decode_record(spec, root.get_object(), client_.options().zone);
 }
 
 }  // namespace replicator::actito

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,27 @@ struct PageResult {
   Timestamp server_date;  // the server clock when the page was computed (HTTP Date)
 };
 
+// How a stream obtains the fields marked `extended` (contract 3.8): they are absent from list rows
+// and come from one single-record GET per row.
+enum class ExtendedFetch {
+  kNone,   // the stream holds no extended field
+  kFetch,  // one GET per row that is new or changed in this cycle; up-to-date rows cost nothing
+  kKeep,   // no GET (suppress_extended_requests): list fields are written, the stored extended
+           // values stay as they are (new rows get NULL)
+};
+
+// A nested object (contract 3.7): its list route needs a parent id, so a cycle reads the child
+// list once per parent.
+struct FanOut {
+  model::ObjectDescriptor parent;  // listed (key only, every page) when `ids` is not given
+  std::string path_param;          // the route placeholder the parent id fills ("campaignId")
+  std::string parent_field;        // logical field of the parent holding the id ("Id")
+  std::string child_field;         // logical field of the child repeating it ("CampaignId")
+  // The parent set taken from the stream's filter (`CampaignId IN (...)`, `FormId = ...`); when
+  // absent, every parent is listed.
+  std::optional<std::vector<Value>> ids;
+};
+
 // Everything the engine knows about one stream.
 struct StreamSpec {
   std::string job;
@@ -58,8 +80,21 @@ struct StreamSpec {
   std::optional<std::size_t> cursor_index;     // position of the cursor field, if incremental
   model::ReplicationMode mode = model::ReplicationMode::kFullRefresh;
   std::vector<Constraint> pushed_filters;  // the native part of the stream's `where`
+  // The rest of `where`, evaluated on each row read (positions of `fields`); empty = none.
+  std::function<bool(const Row&)> local_filter;
+  std::string pushed_text;  // the pushed-down part, as predicate text (for --explain and logs)
+  std::string local_text;   // the locally applied part, as predicate text
   std::chrono::milliseconds lookback{0};
   int page_size = 0;  // effective page size (<= object max)
+  std::optional<FanOut> fan_out;
+  ExtendedFetch extended = ExtendedFetch::kNone;  // the extended fields are flagged in `fields`
+  // Delete detection (`deletes: detect`): full refresh marks the rows its scan did not return;
+  // incremental streams run a key-only scan at most once per `detect_deletes_every`.
+  bool detect_deletes = false;
+  std::chrono::milliseconds detect_deletes_every{0};
+  // For a key-only scan: ask the API for these top-level wire properties only (`fields=`,
+  // contract 3.5); empty = no projection.
+  std::vector<std::string> projection;
 };
 
 // Reads pages of one object. Implementations are bound to one connection and are used from the
@@ -68,6 +103,9 @@ class Source {
  public:
   virtual ~Source() = default;
   virtual boost::asio::awaitable<PageResult> list(const StreamSpec& spec, ListQuery query) = 0;
+  // One record by key (the single-record route), with every field of `spec.fields`, extended
+  // ones included; nullopt when the record no longer exists (404).
+  virtual boost::asio::awaitable<std::optional<Row>> get(const StreamSpec& spec, Row key) = 0;
 };
 
 // ---- state and sink -----------------------------------------------------------------------------
@@ -90,6 +128,14 @@ struct StreamState {
   std::int64_t rows_total = 0;            // rows written by this stream since its first sync
   std::optional<Timestamp> last_success;  // end of the last successful cycle
   std::string last_error;                 // empty after a success
+  std::optional<Timestamp> last_delete_scan;  // when the last complete delete detection ended
+};
+
+// A cached copy of discovered table structures (contract 5.5), kept in the destination so that a
+// restart within metadata_cache_ttl does not discover again.
+struct CachedMetadata {
+  Timestamp fetched_at;
+  std::string body;  // opaque to the sink (JSON written by discovery)
 };
 
 struct CommitResult {
@@ -120,6 +166,24 @@ class Sink {
     StreamState state;
   };
   virtual std::vector<NamedState> list_states(const std::string& job) = 0;
+
+  // For extended fields: true at the position of each row that is new, differs from the stored
+  // row in a non-extended field, or is marked deleted. Read-only.
+  virtual std::vector<bool> changed_rows(const StreamSpec& spec, std::span<const Row> rows) = 0;
+
+  // Delete detection. A scan is: begin_key_scan, add_seen_keys for every page, finish_key_scan.
+  // The set of seen keys is kept in the destination between calls (not in memory).
+  // Empties the stream's set of seen keys.
+  virtual void begin_key_scan(const StreamSpec& spec) = 0;
+  // Adds keys (values of the key fields, in key order) to the set.
+  virtual void add_seen_keys(const StreamSpec& spec, std::span<const Row> keys) = 0;
+  // In ONE transaction: sets _deleted_at = `at` on every row whose key is not in the set and that
+  // is not marked yet, stores `state`, empties the set. Returns the number of rows marked.
+  virtual std::int64_t finish_key_scan(const StreamSpec& spec, Timestamp at, const StreamState& state) = 0;
+
+  // Metadata cache, by a key naming the Actito account (connection base URL and entity).
+  virtual std::optional<CachedMetadata> load_metadata(const std::string& key) = 0;
+  virtual void store_metadata(const std::string& key, const CachedMetadata& metadata) = 0;
 };
 
 // ---- time ---------------------------------------------------------------------------------------

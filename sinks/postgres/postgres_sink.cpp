@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "core/model/error.hpp"
 #include "core/model/naming.hpp"
@@ -64,13 +65,20 @@ class NoticeLogger final : public pqxx::errorhandler {
   std::string dsn_;
 };
 
-// The columns of a state row, in the order row_to_state reads them.
-constexpr std::string_view kStateColumns =
-    "job, stream, coalesce(cursor_field, ''), "
-    "floor(extract(epoch FROM watermark) * 1000)::bigint, watermark_exclusive, "
-    "keys_at_watermark::text, (plateau->>'offset')::bigint, (plateau->>'total')::bigint, "
-    "rows_total, floor(extract(epoch FROM last_success) * 1000)::bigint, "
-    "coalesce(last_error, '')";
+// The columns of a state row, in the order row_to_state reads them. `has_delete_scan` is false
+// while reading a state table of an earlier version that has no last_delete_scan column yet
+// (reads never migrate; the first write of a session does).
+std::string state_columns(bool has_delete_scan) {
+  std::string cols =
+      "job, stream, coalesce(cursor_field, ''), "
+      "floor(extract(epoch FROM watermark) * 1000)::bigint, watermark_exclusive, "
+      "keys_at_watermark::text, (plateau->>'offset')::bigint, (plateau->>'total')::bigint, "
+      "rows_total, floor(extract(epoch FROM last_success) * 1000)::bigint, "
+      "coalesce(last_error, ''), ";
+  cols += has_delete_scan ? "floor(extract(epoch FROM last_delete_scan) * 1000)::bigint"
+                          : "NULL::bigint";
+  return cols;
+}
 
 engine::Sink::NamedState row_to_state(const pqxx::row& r) {
   engine::Sink::NamedState n;
@@ -88,6 +96,7 @@ engine::Sink::NamedState row_to_state(const pqxx::row& r) {
   s.rows_total = r[8].as<std::int64_t>();
   if (!r[9].is_null()) s.last_success = model::Timestamp{r[9].as<std::int64_t>()};
   s.last_error = r[10].as<std::string>();
+  if (!r[11].is_null()) s.last_delete_scan = model::Timestamp{r[11].as<std::int64_t>()};
   return n;
 }
 
@@ -114,6 +123,9 @@ struct PostgresSink::Impl {
     }
     state_table = detail::quoted_state_table(options.schema);
     state_display = options.schema + "." + std::string(detail::kStateTable);
+    metadata_table = quote_ident(options.schema) + "." + quote_ident(detail::kMetadataTable);
+    metadata_display = options.schema + "." + std::string(detail::kMetadataTable);
+    key_scans_table = quote_ident(options.schema) + "." + quote_ident(detail::kKeyScansTable);
   }
 
   ~Impl() { drop_connection(); }
@@ -122,23 +134,32 @@ struct PostgresSink::Impl {
     std::string name;       // unquoted, in pg_temp
     std::string signature;  // TableLayout::signature() it was created for; empty: re-create
     std::string upsert;     // the statement that merges it into the target
+    std::string changed;    // the statement that lists the rows changed_rows() reports
   };
 
   PostgresSinkOptions options;
-  std::string conninfo;       // the DSN plus our defaults; a secret
-  std::string state_table;    // quoted
-  std::string state_display;  // schema._replication_state
+  std::string conninfo;          // the DSN plus our defaults; a secret
+  std::string state_table;       // quoted
+  std::string state_display;     // schema._replication_state
+  std::string metadata_table;    // quoted
+  std::string metadata_display;  // schema._replication_metadata
+  std::string key_scans_table;   // quoted
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<NoticeLogger> notices;  // destroyed before `conn`
   // By target table, for the current connection. An entry keeps its name after a failure (the
   // table is dropped and re-created under it), so failures never leave temp tables behind.
   std::map<std::string, Staging> staging;
+  // Key-only staging tables for add_seen_keys, by target table; name and signature as above.
+  std::map<std::string, Staging> key_staging;
   int staging_seq = 0;
-  bool state_table_ready = false;  // created or seen in this session
+  bool state_table_ready = false;     // created, or seen and migrated, in this session
+  bool metadata_table_ready = false;  // created or seen in this session
 
   void drop_connection() noexcept {
     staging.clear();
+    key_staging.clear();
     state_table_ready = false;
+    metadata_table_ready = false;
     notices.reset();
     if (conn) {
       try {
@@ -220,9 +241,27 @@ struct PostgresSink::Impl {
     return std::make_pair(r[0][0].as<std::string>(), r[0][1].c_str()[0]);
   }
 
+  static bool has_column(pqxx::transaction_base& tx, const std::string& oid,
+                         std::string_view column) {
+    return !tx.exec_params(
+                  "SELECT 1 FROM pg_attribute WHERE attrelid = $1::oid AND attname = $2 "
+                  "AND NOT attisdropped",
+                  oid, std::string(column))
+                .empty();
+  }
+
+  // Creates the state table, or adds the columns later versions introduced. Under the DDL lock.
   void ensure_state_table(pqxx::transaction_base& tx) {
-    if (!find_relation(tx, detail::kStateTable)) {
+    auto rel = find_relation(tx, detail::kStateTable);
+    if (!rel) {
       tx.exec0(detail::create_state_table_sql(options.schema));
+      return;
+    }
+    // Checked first: ALTER TABLE would take an exclusive lock on the state table even when the
+    // column exists.
+    if (!has_column(tx, rel->first, detail::kLastDeleteScan)) {
+      tx.exec0("ALTER TABLE " + state_table + " ADD COLUMN IF NOT EXISTS " +
+               quote_ident(detail::kLastDeleteScan) + " timestamp with time zone");
     }
   }
 
@@ -234,9 +273,26 @@ struct PostgresSink::Impl {
     ensure_state_table(tx);
   }
 
-  bool state_table_exists(pqxx::transaction_base& tx) {
-    if (state_table_ready) return true;
-    return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", state_table)[0].as<bool>();
+  struct StateTableInfo {
+    bool exists = false;
+    bool has_delete_scan = false;  // false: a table of an earlier version, not migrated yet
+  };
+
+  StateTableInfo state_table_info(pqxx::transaction_base& tx) {
+    if (state_table_ready) return {true, true};
+    auto r = tx.exec_params1(
+        "SELECT c IS NOT NULL, c IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a WHERE "
+        "a.attrelid = c AND a.attname = $2 AND NOT a.attisdropped) FROM to_regclass($1) AS c",
+        state_table, std::string(detail::kLastDeleteScan));
+    return {r[0].as<bool>(), r[1].as<bool>()};
+  }
+
+  // Schema and metadata table, once per session.
+  void ensure_metadata_table(pqxx::transaction_base& tx) {
+    if (metadata_table_ready) return;
+    lock_ddl(tx);
+    ensure_schema(tx);
+    tx.exec0(detail::create_metadata_table_sql(options.schema));
   }
 
   void ensure_table(pqxx::transaction_base& tx, const TableLayout& t) {
@@ -368,21 +424,84 @@ struct PostgresSink::Impl {
     if (it != staging.end()) {
       s.name = it->second.name;
     } else {
-      std::string suffix = "_" + t.table;
-      s.name = "_stage_" + std::to_string(++staging_seq) + suffix.substr(0, 40);
+      s.name = "_stage_" + std::to_string(++staging_seq) + "_" + detail::truncate_utf8(t.table, 40);
     }
     s.signature = signature;
     s.upsert = detail::upsert_sql(t, s.name);
+    s.changed = detail::changed_sql(t, s.name);
     tx.exec0("DROP TABLE IF EXISTS pg_temp." + quote_ident(s.name));
     tx.exec0(detail::create_staging_sql(t, s.name));
     staging[t.display()] = s;
     return staging[t.display()];
   }
 
+  // The session's key-only staging table for `t` (add_seen_keys), created when missing or outdated.
+  Staging& key_staging_for(pqxx::transaction_base& tx, const TableLayout& t) {
+    const std::string signature = t.signature();
+    auto it = key_staging.find(t.display());
+    if (it != key_staging.end() && it->second.signature == signature) return it->second;
+    Staging s;
+    if (it != key_staging.end()) {
+      s.name = it->second.name;
+    } else {
+      s.name = "_keys_" + std::to_string(++staging_seq) + "_" + detail::truncate_utf8(t.table, 40);
+    }
+    s.signature = signature;
+    s.upsert = detail::add_seen_sql(t, detail::seen_table_name(t.table), s.name);
+    tx.exec0("DROP TABLE IF EXISTS pg_temp." + quote_ident(s.name));
+    tx.exec0(detail::create_key_staging_sql(t, s.name));
+    key_staging[t.display()] = s;
+    return key_staging[t.display()];
+  }
+
+  // The keys in COPY text format (one line per key, values in key order), chunked.
+  static std::vector<std::string> encode_keys(const TableLayout& t, const engine::StreamSpec& spec,
+                                              std::span<const model::Row> keys) {
+    std::vector<std::string> chunks;
+    std::string cur;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const model::Row& key = keys[i];
+      if (key.size() != t.key.size()) {
+        model::fail(ErrorKind::kPermanent, t.display() + ": key " + std::to_string(i) + " has " +
+                                               std::to_string(key.size()) +
+                                               " values but the stream's key has " +
+                                               std::to_string(t.key.size()) + " fields");
+      }
+      if (!cur.empty()) cur += '\n';
+      for (std::size_t k = 0; k < key.size(); ++k) {
+        if (k > 0) cur += '\t';
+        const std::size_t col = t.key[k];
+        try {
+          detail::append_copy_value(cur, key[k], spec.fields[col]);
+        } catch (const model::Error& e) {
+          model::fail(ErrorKind::kPermanent, t.display() + ", key column " + t.columns[col].name +
+                                                 " (field " + t.columns[col].field + "), key " +
+                                                 std::to_string(i) + ": " + e.what());
+        }
+      }
+      if (cur.size() >= kCopyChunk) chunks.push_back(std::exchange(cur, std::string()));
+    }
+    if (!cur.empty()) chunks.push_back(std::move(cur));
+    return chunks;
+  }
+
+  // Throws kPermanent naming the state table when a timestamp of `state` cannot be stored.
+  void validate_state(const engine::StreamSpec& spec, const engine::StreamState& state) {
+    try {
+      if (state.watermark) detail::timestamptz_literal(*state.watermark);
+      if (state.last_success) detail::timestamptz_literal(*state.last_success);
+      if (state.last_delete_scan) detail::timestamptz_literal(*state.last_delete_scan);
+    } catch (const model::Error& e) {
+      model::fail(ErrorKind::kPermanent, state_display + ": state of " + spec.job + "/" +
+                                             spec.stream + " not written: " + e.what());
+    }
+  }
+
   void write_state(pqxx::transaction_base& tx, const std::string& job, const std::string& stream,
                    const engine::StreamState& state, std::int64_t written) {
     const auto watermark = opt_timestamp(state.watermark);
     const auto last_success = opt_timestamp(state.last_success);
+    const auto last_delete_scan = opt_timestamp(state.last_delete_scan);
     const auto cursor = opt_text(state.cursor_field);
     const auto error = opt_text(detail::sanitize_utf8(state.last_error));
     std::optional<std::string> plateau_offset, plateau_total;
@@ -393,21 +512,22 @@ struct PostgresSink::Impl {
     tx.exec_params(
         "INSERT INTO " + state_table +
             " AS r (job, stream, cursor_field, watermark, watermark_exclusive, keys_at_watermark, "
-            "plateau, rows_total, last_success, last_error, updated_at) "
+            "plateau, rows_total, last_success, last_error, updated_at, last_delete_scan) "
             "VALUES ($1, $2, $3, $4::timestamptz, $5::boolean, $6::jsonb, "
             "CASE WHEN $7::bigint IS NULL THEN NULL "
             "ELSE jsonb_build_object('offset', $7::bigint, 'total', $8::bigint) END, "
-            "$9::bigint, $10::timestamptz, $11, now()) "
+            "$9::bigint, $10::timestamptz, $11, now(), $12::timestamptz) "
             "ON CONFLICT (job, stream) DO UPDATE SET cursor_field = EXCLUDED.cursor_field, "
             "watermark = EXCLUDED.watermark, watermark_exclusive = EXCLUDED.watermark_exclusive, "
             "keys_at_watermark = EXCLUDED.keys_at_watermark, plateau = EXCLUDED.plateau, "
             "rows_total = EXCLUDED.rows_total, last_success = EXCLUDED.last_success, "
-            "last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at",
+            "last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at, "
+            "last_delete_scan = EXCLUDED.last_delete_scan",
         job, stream, nullable(cursor), nullable(watermark),
         std::string(state.watermark_exclusive ? "true" : "false"),
         detail::encode_keys(state.keys_at_watermark), nullable(plateau_offset),
         nullable(plateau_total), std::to_string(state.rows_total + written), nullable(last_success),
-        nullable(error));
+        nullable(error), nullable(last_delete_scan));
   }
 };
 
@@ -436,16 +556,17 @@ void PostgresSink::prepare(const engine::StreamSpec& spec) {
 
 engine::StreamState PostgresSink::load_state(const std::string& job, const std::string& stream) {
   Impl& m = *impl_;
-  return m.guarded(m.state_display + ": reading the state of " + job + "/" + stream + " failed",
-                   [&] {
-                     pqxx::read_transaction tx(m.connection(), "load_state");
-                     if (!m.state_table_exists(tx)) return engine::StreamState{};
-                     auto r = tx.exec_params("SELECT " + std::string(kStateColumns) + " FROM " +
-                                                 m.state_table + " WHERE job = $1 AND stream = $2",
-                                             job, stream);
-                     if (r.empty()) return engine::StreamState{};
-                     return row_to_state(r[0]).state;
-                   });
+  return m.guarded(
+      m.state_display + ": reading the state of " + job + "/" + stream + " failed", [&] {
+        pqxx::read_transaction tx(m.connection(), "load_state");
+        const auto info = m.state_table_info(tx);
+        if (!info.exists) return engine::StreamState{};
+        auto r = tx.exec_params("SELECT " + state_columns(info.has_delete_scan) + " FROM " +
+                                    m.state_table + " WHERE job = $1 AND stream = $2",
+                                job, stream);
+        if (r.empty()) return engine::StreamState{};
+        return row_to_state(r[0]).state;
+      });
 }
 
 engine::CommitResult PostgresSink::commit(const engine::StreamSpec& spec,
@@ -455,13 +576,7 @@ engine::CommitResult PostgresSink::commit(const engine::StreamSpec& spec,
   const TableLayout layout = detail::layout_for(spec, m.options.schema);
   // Encode and validate before touching the database.
   const std::vector<std::string> chunks = Impl::encode_rows(layout, spec, rows);
-  try {
-    if (state.watermark) detail::timestamptz_literal(*state.watermark);
-    if (state.last_success) detail::timestamptz_literal(*state.last_success);
-  } catch (const model::Error& e) {
-    model::fail(ErrorKind::kPermanent, m.state_display + ": state of " + spec.job + "/" +
-                                           spec.stream + " not written: " + e.what());
-  }
+  m.validate_state(spec, state);
 
   const std::string prefix = layout.display() + ": commit failed while ";
   std::string context = prefix + "opening the transaction";
@@ -512,16 +627,21 @@ void PostgresSink::record_failure(const std::string& job, const std::string& str
 
 void PostgresSink::reset_state(const std::string& job, const std::string& stream) {
   Impl& m = *impl_;
-  m.guarded(m.state_display + ": resetting the state of " + job + "/" + stream + " failed", [&] {
-    pqxx::work tx(m.connection(), "reset_state");
-    if (!m.state_table_exists(tx)) return;
-    tx.exec_params("UPDATE " + m.state_table +
-                       " SET watermark = NULL, watermark_exclusive = false, "
-                       "keys_at_watermark = '[]', plateau = NULL, last_success = NULL, "
-                       "updated_at = now() WHERE job = $1 AND stream = $2",
-                   job, stream);
-    tx.commit();
-  });
+  const bool done = m.guarded(
+      m.state_display + ": resetting the state of " + job + "/" + stream + " failed", [&] {
+        pqxx::work tx(m.connection(), "reset_state");
+        if (!m.state_table_info(tx).exists) return false;
+        m.ensure_state_storage(tx);  // a table of an earlier version gets last_delete_scan
+        tx.exec_params("UPDATE " + m.state_table +
+                           " SET watermark = NULL, watermark_exclusive = false, "
+                           "keys_at_watermark = '[]', plateau = NULL, last_success = NULL, "
+                           "last_delete_scan = NULL, updated_at = now() "
+                           "WHERE job = $1 AND stream = $2",
+                       job, stream);
+        tx.commit();
+        return true;
+      });
+  if (done) m.state_table_ready = true;
 }
 
 std::vector<engine::Sink::NamedState> PostgresSink::list_states(const std::string& job) {
@@ -529,15 +649,231 @@ std::vector<engine::Sink::NamedState> PostgresSink::list_states(const std::strin
   return m.guarded(m.state_display + ": listing states failed", [&] {
     std::vector<NamedState> out;
     pqxx::read_transaction tx(m.connection(), "list_states");
-    if (!m.state_table_exists(tx)) return out;
+    const auto info = m.state_table_info(tx);
+    if (!info.exists) return out;
     for (const auto& r :
-         tx.exec_params("SELECT " + std::string(kStateColumns) + " FROM " + m.state_table +
+         tx.exec_params("SELECT " + state_columns(info.has_delete_scan) + " FROM " + m.state_table +
                             " WHERE $1 = '' OR job = $1 ORDER BY job, stream",
                         job)) {
       out.push_back(row_to_state(r));
     }
     return out;
   });
+}
+
+std::vector<bool> PostgresSink::changed_rows(const engine::StreamSpec& spec,
+                                             std::span<const model::Row> rows) {
+  Impl& m = *impl_;
+  if (rows.empty()) return {};
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  const std::vector<std::string> chunks = Impl::encode_rows(layout, spec, rows);
+  try {
+    return m.guarded(
+        layout.display() + ": comparing " + std::to_string(rows.size()) +
+            " rows with the stored rows failed",
+        [&] {
+          std::vector<bool> changed(rows.size(), false);
+          // Writes only to the session's temp staging table; the target is only read.
+          pqxx::work tx(m.connection(), "changed_rows");
+          if (!m.find_relation(tx, layout.table)) {
+            changed.assign(rows.size(), true);  // nothing stored yet: every row is new
+            return changed;
+          }
+          Impl::Staging& staging = m.staging_for(tx, layout);
+          detail::copy_text(tx, "pg_temp." + quote_ident(staging.name), chunks);
+          for (const auto& r : tx.exec(staging.changed)) {
+            const auto ord = r[0].as<std::int64_t>();
+            if (ord >= 0 && static_cast<std::size_t>(ord) < changed.size()) {
+              changed[static_cast<std::size_t>(ord)] = true;
+            }
+          }
+          tx.commit();  // empties the staging table (ON COMMIT DELETE ROWS) and keeps it
+          return changed;
+        });
+  } catch (...) {
+    if (auto it = m.staging.find(layout.display()); it != m.staging.end()) {
+      it->second.signature.clear();
+    }
+    throw;
+  }
+}
+
+void PostgresSink::begin_key_scan(const engine::StreamSpec& spec) {
+  Impl& m = *impl_;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  const std::string seen = detail::seen_table_name(layout.table);
+  const std::string seen_q = quote_ident(m.options.schema) + "." + quote_ident(seen);
+  m.guarded(
+      layout.display() + ": starting the key scan (" + m.options.schema + "." + seen + ") failed",
+      [&] {
+        pqxx::work tx(m.connection(), "begin_key_scan");
+        m.lock_ddl(tx);
+        m.ensure_schema(tx);
+        tx.exec0(detail::create_key_scans_table_sql(m.options.schema));
+        auto rel = m.find_relation(tx, seen);
+        if (rel && rel->second != 'r') {
+          model::fail(ErrorKind::kPermanent, layout.display() + ": " + m.options.schema + "." +
+                                                 seen + " exists but is not a table (relkind '" +
+                                                 std::string(1, rel->second) +
+                                                 "'); drop or rename it");
+        }
+        if (rel) {
+          // The key's columns or types changed since the set was created: start afresh.
+          const std::string shape =
+              tx.exec_params1(
+                    "SELECT coalesce(string_agg(attname || ' ' || "
+                    "format_type(atttypid, atttypmod), ', ' ORDER BY attnum), '') "
+                    "FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 "
+                    "AND NOT attisdropped",
+                    rel->first)[0]
+                  .as<std::string>();
+          if (shape != detail::key_shape(layout)) {
+            tx.exec0("DROP TABLE " + seen_q);
+            rel.reset();
+          }
+        }
+        if (rel) {
+          tx.exec0("TRUNCATE " + seen_q);
+        } else {
+          tx.exec0(detail::create_seen_sql(layout, seen));
+        }
+        tx.exec_params("INSERT INTO " + m.key_scans_table +
+                           " (seen_table, started_at) VALUES ($1, now()) ON CONFLICT "
+                           "(seen_table) DO UPDATE SET started_at = EXCLUDED.started_at",
+                       seen);
+        tx.commit();
+      });
+}
+
+void PostgresSink::add_seen_keys(const engine::StreamSpec& spec, std::span<const model::Row> keys) {
+  Impl& m = *impl_;
+  if (keys.empty()) return;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  const std::vector<std::string> chunks = Impl::encode_keys(layout, spec, keys);
+  const std::string seen = detail::seen_table_name(layout.table);
+  try {
+    m.guarded(layout.display() + ": adding " + std::to_string(keys.size()) + " keys to " +
+                  m.options.schema + "." + seen + " failed",
+              [&] {
+                pqxx::work tx(m.connection(), "add_seen_keys");
+                Impl::Staging& staging = m.key_staging_for(tx, layout);
+                detail::copy_text(tx, "pg_temp." + quote_ident(staging.name), chunks);
+                tx.exec0(staging.upsert);
+                tx.commit();
+              });
+  } catch (...) {
+    if (auto it = m.key_staging.find(layout.display()); it != m.key_staging.end()) {
+      it->second.signature.clear();
+    }
+    throw;
+  }
+}
+
+std::int64_t PostgresSink::finish_key_scan(const engine::StreamSpec& spec, model::Timestamp at,
+                                           const engine::StreamState& state) {
+  Impl& m = *impl_;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  const std::string seen = detail::seen_table_name(layout.table);
+  const std::string seen_q = quote_ident(m.options.schema) + "." + quote_ident(seen);
+  const std::string at_text = [&] {
+    try {
+      return detail::timestamptz_literal(at);
+    } catch (const model::Error& e) {
+      model::fail(ErrorKind::kPermanent,
+                  layout.display() + ": deletion time not written: " + std::string(e.what()));
+    }
+  }();
+  m.validate_state(spec, state);
+
+  const std::string prefix = layout.display() + ": finishing the key scan failed while ";
+  std::string context = prefix + "opening the transaction";
+  std::int64_t marked = 0;
+  try {
+    m.guarded(context, [&] {
+      pqxx::work tx(m.connection(), "finish_key_scan");
+      m.ensure_state_storage(tx);
+      context = prefix + "checking " + m.options.schema + "." + seen;
+      // An UNLOGGED set is emptied by a crash of the server: its marker row goes with it, and
+      // then the scan is incomplete (marking every row would be wrong).
+      const bool scanning =
+          tx.exec_params1("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL",
+                          seen_q, m.key_scans_table)[0]
+              .as<bool>() &&
+          !tx.exec_params("SELECT 1 FROM " + m.key_scans_table + " WHERE seen_table = $1", seen)
+               .empty();
+      if (!scanning) {
+        model::fail(ErrorKind::kTransient,
+                    layout.display() + ": the set of keys seen by the scan (" + m.options.schema +
+                        "." + seen +
+                        ") is missing: the scan was not started, or PostgreSQL restarted and "
+                        "emptied it; nothing was marked, the scan must start again");
+      }
+      if (m.find_relation(tx, layout.table)) {
+        context = prefix + "marking the rows not seen";
+        tx.exec0("ANALYZE " + seen_q);  // a plan from real counts for the anti-join
+        marked = static_cast<std::int64_t>(
+            tx.exec_params(detail::mark_deleted_sql(layout, seen), at_text).affected_rows());
+      }
+      context = prefix + "writing " + m.state_display;
+      m.write_state(tx, spec.job, spec.stream, state, 0);
+      context = prefix + "emptying " + m.options.schema + "." + seen;
+      tx.exec0("TRUNCATE " + seen_q);
+      tx.exec_params("DELETE FROM " + m.key_scans_table + " WHERE seen_table = $1", seen);
+      context = prefix + "committing";
+      tx.commit();
+    });
+  } catch (...) {
+    m.state_table_ready = false;
+    throw;
+  }
+  m.state_table_ready = true;
+  return marked;
+}
+
+std::optional<engine::CachedMetadata> PostgresSink::load_metadata(const std::string& key) {
+  Impl& m = *impl_;
+  return m.guarded(
+      m.metadata_display + ": reading cached metadata failed",
+      [&]() -> std::optional<engine::CachedMetadata> {
+        pqxx::read_transaction tx(m.connection(), "load_metadata");
+        if (!m.metadata_table_ready &&
+            tx.exec_params1("SELECT to_regclass($1) IS NULL", m.metadata_table)[0].as<bool>()) {
+          return std::nullopt;
+        }
+        auto r = tx.exec_params(
+            "SELECT floor(extract(epoch FROM fetched_at) * 1000)::bigint, body FROM " +
+                m.metadata_table + " WHERE key = $1",
+            key);
+        if (r.empty()) return std::nullopt;
+        return engine::CachedMetadata{model::Timestamp{r[0][0].as<std::int64_t>()},
+                                      r[0][1].as<std::string>()};
+      });
+}
+
+void PostgresSink::store_metadata(const std::string& key, const engine::CachedMetadata& metadata) {
+  Impl& m = *impl_;
+  std::string fetched_at;
+  try {
+    fetched_at = detail::timestamptz_literal(metadata.fetched_at);
+  } catch (const model::Error& e) {
+    model::fail(ErrorKind::kPermanent,
+                m.metadata_display + ": metadata not cached: " + std::string(e.what()));
+  }
+  // The body is never part of a message: only its size.
+  m.guarded(m.metadata_display + ": caching metadata (" + std::to_string(metadata.body.size()) +
+                " bytes) failed",
+            [&] {
+              pqxx::work tx(m.connection(), "store_metadata");
+              m.ensure_metadata_table(tx);
+              tx.exec_params("INSERT INTO " + m.metadata_table +
+                                 " (key, fetched_at, body, updated_at) "
+                                 "VALUES ($1, $2::timestamptz, $3, now()) ON CONFLICT (key) DO "
+                                 "UPDATE SET fetched_at = EXCLUDED.fetched_at, body = "
+                                 "EXCLUDED.body, updated_at = EXCLUDED.updated_at",
+                             key, fetched_at, metadata.body);
+              tx.commit();
+            });
+  m.metadata_table_ready = true;
 }
 
 void PostgresSink::check_privileges() {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,7 +43,9 @@ struct PostgresSinkOptions {
 // commit() runs ONE transaction: COPY the page into a per-session temp staging table, insert or
 // update only the rows that are new or differ (last occurrence of a duplicate key wins; unchanged
 // rows keep their _synced_at and are not rewritten), then upsert the state row with rows_total
-// = state.rows_total + rows written, then COMMIT. Any failure rolls everything back.
+// = state.rows_total + rows written, then COMMIT. Any failure rolls everything back. With
+// spec.extended == kKeep the extended columns are neither compared nor updated (a new row gets
+// NULL in them); the staging statements are cached per layout signature, which includes the mode.
 //
 // Errors are model::Error: kTransient for a lost connection (the next call reconnects),
 // serialization failures, deadlocks and a COMMIT in doubt (re-read the state before retrying);
@@ -73,6 +77,28 @@ class PostgresSink final : public engine::Sink {
   // Clears watermark, exclusive flag, keys, plateau and last_success; rows and rows_total stay.
   void reset_state(const std::string& job, const std::string& stream) override;
   std::vector<NamedState> list_states(const std::string& job) override;
+
+  // One COPY of `rows` into the session's staging table and one SELECT against the stored rows
+  // (extended columns are never compared). A missing table: every row is new.
+  std::vector<bool> changed_rows(const engine::StreamSpec& spec,
+                                 std::span<const model::Row> rows) override;
+
+  // The set of seen keys is an UNLOGGED table `<schema>._seen_<table>` (a truncated name plus a
+  // hash when longer than 63 bytes) keyed like the stream, plus a marker row in the UNLOGGED
+  // `<schema>._replication_key_scans`. A crash of the server empties both; finish_key_scan then
+  // refuses (kTransient) instead of marking every row. begin_key_scan creates (or, when the key's
+  // columns changed, re-creates) and empties the set; add_seen_keys COPYs the keys through a
+  // temp staging table (duplicates are ignored); finish_key_scan marks the rows absent from the
+  // set (NOT EXISTS anti-join), writes `state` and empties the set in one transaction.
+  void begin_key_scan(const engine::StreamSpec& spec) override;
+  void add_seen_keys(const engine::StreamSpec& spec, std::span<const model::Row> keys) override;
+  std::int64_t finish_key_scan(const engine::StreamSpec& spec, model::Timestamp at,
+                               const engine::StreamState& state) override;
+
+  // `<schema>._replication_metadata (key, fetched_at, body, updated_at)`, created on the first
+  // store. The body never appears in messages or logs.
+  std::optional<engine::CachedMetadata> load_metadata(const std::string& key) override;
+  void store_metadata(const std::string& key, const engine::CachedMetadata& metadata) override;
 
   // For the `check` command: connects, and verifies that the role can create the schema (or use
   // and create in the existing one) and a table in it, inside a transaction that is rolled back.

@@ -2,6 +2,7 @@
 // evolution, broken connections, value round-trips. Each test runs in its own TempSchema.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -177,7 +178,7 @@ TEST_F(PostgresSinkTest, CreatesTableWithColumnTypesForEveryFieldType) {
                    "attrelid = '" +
                    table("_replication_state") + "'::regclass AND attnum > 0 AND NOT attisdropped"),
             "job,stream,cursor_field,watermark,watermark_exclusive,keys_at_watermark,plateau,"
-            "rows_total,last_success,last_error,updated_at");
+            "rows_total,last_success,last_error,updated_at,last_delete_scan");
 }
 
 TEST_F(PostgresSinkTest, CompositeKeyBecomesThePrimaryKey) {
@@ -581,6 +582,537 @@ TEST_F(PostgresSinkTest, TwoProcessesPreparingAtOnceDoNotCollide) {
     for (auto& th : threads) th.join();
     for (const auto& err : errors) EXPECT_EQ(err, "") << "round " << round;
   }
+}
+
+// ---- last_delete_scan ---------------------------------------------------------------------------
+
+TEST_F(PostgresSinkTest, LastDeleteScanRoundTripsAndResetClearsIt) {
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+  sink.prepare(spec);
+  StreamState s = state_at(1000);
+  s.last_delete_scan = Timestamp{1'700'000'000'456};
+  ASSERT_EQ(sink.commit(spec, std::vector<Row>{customer(1, "Ann")}, s).rows_written, 1);
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, s.last_delete_scan);
+  EXPECT_EQ(PostgresSink(options()).load_state("crm", "Customers").last_delete_scan,
+            s.last_delete_scan);  // a new session reads it too
+  auto states = sink.list_states("crm");
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].state.last_delete_scan, s.last_delete_scan);
+
+  sink.record_failure("crm", "Customers", "boom");
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, s.last_delete_scan);
+
+  // A commit stores what the state says: the engine carries the value along.
+  StreamState without = state_at(2000);
+  without.rows_total = 1;
+  sink.commit(spec, std::vector<Row>{}, without);
+  EXPECT_FALSE(sink.load_state("crm", "Customers").last_delete_scan);
+  sink.commit(spec, std::vector<Row>{}, s);
+
+  sink.reset_state("crm", "Customers");
+  StreamState reset = sink.load_state("crm", "Customers");
+  EXPECT_FALSE(reset.last_delete_scan);
+  EXPECT_FALSE(reset.watermark);
+}
+
+TEST_F(PostgresSinkTest, StateTableOfAnEarlierVersionGetsLastDeleteScan) {
+  // The state table as versions before last_delete_scan created it, with one row.
+  query("CREATE TABLE " + table("_replication_state") +
+        " (job text NOT NULL, stream text NOT NULL, cursor_field text, "
+        "watermark timestamp with time zone, watermark_exclusive boolean NOT NULL DEFAULT false, "
+        "keys_at_watermark jsonb NOT NULL DEFAULT '[]', plateau jsonb, "
+        "rows_total bigint NOT NULL DEFAULT 0, last_success timestamp with time zone, "
+        "last_error text, updated_at timestamp with time zone NOT NULL DEFAULT now(), "
+        "PRIMARY KEY (job, stream))");
+  query("INSERT INTO " + table("_replication_state") +
+        " (job, stream, cursor_field, watermark, rows_total) VALUES "
+        "('crm', 'Customers', 'UpdatedAt', '1970-01-01 00:00:01+00', 7)");
+  const std::string has_column =
+      "SELECT count(*) FROM pg_attribute WHERE attrelid = '" + table("_replication_state") +
+      "'::regclass AND attname = 'last_delete_scan' AND NOT attisdropped";
+
+  // Reads work without migrating (a read-only role can still run `state`).
+  {
+    PostgresSink reader(options());
+    StreamState old = reader.load_state("crm", "Customers");
+    EXPECT_EQ(old.watermark, Timestamp{1000});
+    EXPECT_EQ(old.rows_total, 7);
+    EXPECT_FALSE(old.last_delete_scan);
+    EXPECT_EQ(reader.list_states("").size(), 1u);
+    EXPECT_EQ(scalar(has_column), "0");
+  }
+
+  // The first write of a session adds the column; the rows stay.
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+  StreamState s = state_at(2000);
+  s.rows_total = 7;
+  s.last_delete_scan = Timestamp{3000};
+  sink.commit(spec, std::vector<Row>{}, s);
+  EXPECT_EQ(scalar(has_column), "1");
+  StreamState loaded = sink.load_state("crm", "Customers");
+  EXPECT_EQ(loaded.watermark, Timestamp{2000});
+  EXPECT_EQ(loaded.last_delete_scan, Timestamp{3000});
+  EXPECT_EQ(loaded.rows_total, 7);
+
+  // Later sessions find it migrated (and prepare does not trip over it).
+  PostgresSink again(options());
+  again.prepare(spec);
+  EXPECT_EQ(again.load_state("crm", "Customers").last_delete_scan, Timestamp{3000});
+}
+
+TEST_F(PostgresSinkTest, ResetStateMigratesAnEarlierStateTable) {
+  query("CREATE TABLE " + table("_replication_state") +
+        " (job text NOT NULL, stream text NOT NULL, cursor_field text, "
+        "watermark timestamp with time zone, watermark_exclusive boolean NOT NULL DEFAULT false, "
+        "keys_at_watermark jsonb NOT NULL DEFAULT '[]', plateau jsonb, "
+        "rows_total bigint NOT NULL DEFAULT 0, last_success timestamp with time zone, "
+        "last_error text, updated_at timestamp with time zone NOT NULL DEFAULT now(), "
+        "PRIMARY KEY (job, stream))");
+  query("INSERT INTO " + table("_replication_state") +
+        " (job, stream, watermark) VALUES ('crm', 'Customers', now())");
+  PostgresSink sink(options());
+  sink.reset_state("crm", "Customers");
+  EXPECT_FALSE(sink.load_state("crm", "Customers").watermark);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_replication_state") +
+                   " WHERE last_delete_scan IS NULL"),
+            "1");
+}
+
+// ---- extended fields ----------------------------------------------------------------------------
+
+// Templates(Id LONG key, Name STRING, Body STRING extended, Size INTEGER extended)
+StreamSpec templates_spec(engine::ExtendedFetch mode) {
+  auto body = field("Body", FieldType::kString);
+  body.extended = true;
+  auto size = field("Size", FieldType::kInteger);
+  size.extended = true;
+  auto spec = make_spec(
+      "Templates", {field("Id", FieldType::kLong), field("Name", FieldType::kString), body, size});
+  spec.extended = mode;
+  return spec;
+}
+
+Row tpl(std::int64_t id, std::string name, Value body = std::monostate{},
+        Value size = std::monostate{}) {
+  return Row{id, std::move(name), std::move(body), std::move(size)};
+}
+
+class PostgresSinkExtendedTest : public PostgresSinkTest {
+ protected:
+  // "id|name|body|size" ordered by id.
+  std::vector<std::string> templates() {
+    std::vector<std::string> out;
+    for (const auto& r : query("SELECT id || '|' || coalesce(name, '<null>') || '|' || "
+                               "coalesce(body, '<null>') || '|' || coalesce(size::text, '<null>') "
+                               "FROM " +
+                               table("templates") + " ORDER BY id")) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  }
+};
+
+TEST_F(PostgresSinkExtendedTest, KeepLeavesStoredExtendedValuesAndFetchOverwritesThem) {
+  using engine::ExtendedFetch;
+  PostgresSink sink(options());
+  const auto fetch = templates_spec(ExtendedFetch::kFetch);
+  const auto keep = templates_spec(ExtendedFetch::kKeep);
+  sink.prepare(fetch);
+  ASSERT_EQ(sink.commit(fetch,
+                        std::vector<Row>{tpl(1, "a", std::string("<p>1</p>"), std::int64_t{10}),
+                                         tpl(2, "b", std::string("<p>2</p>"), std::int64_t{20})},
+                        StreamState{})
+                .rows_written,
+            2);
+  const std::string synced_2 =
+      scalar("SELECT _synced_at FROM " + table("templates") + " WHERE id = 2");
+
+  // kKeep: list rows carry no extended values. Row 1 changed (Name), row 2 did not, row 3 is new
+  // and gets NULL in its extended columns whatever the row holds.
+  EXPECT_EQ(sink.commit(keep,
+                        std::vector<Row>{tpl(1, "a2"), tpl(2, "b", std::string("ignored")),
+                                         tpl(3, "c", std::string("ignored"), std::int64_t{3})},
+                        StreamState{})
+                .rows_written,
+            2);
+  EXPECT_EQ(templates(),
+            (std::vector<std::string>{"1|a2|<p>1</p>|10", "2|b|<p>2</p>|20", "3|c|<null>|<null>"}));
+  EXPECT_EQ(scalar("SELECT _synced_at FROM " + table("templates") + " WHERE id = 2"), synced_2);
+
+  // A soft-deleted row that comes back under kKeep is undeleted and keeps its extended values.
+  query("UPDATE " + table("templates") + " SET _deleted_at = now() WHERE id = 2");
+  EXPECT_EQ(sink.commit(keep, std::vector<Row>{tpl(2, "b")}, StreamState{}).rows_written, 1);
+  EXPECT_EQ(templates()[1], "2|b|<p>2</p>|20");
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("templates") + " WHERE _deleted_at IS NOT NULL"),
+            "0");
+
+  // kFetch (same session, same table: the cached statement must follow the mode) writes every
+  // column, extended ones included.
+  EXPECT_EQ(sink.commit(fetch,
+                        std::vector<Row>{tpl(1, "a2", std::string("<p>new</p>"), std::int64_t{11}),
+                                         tpl(2, "b")},
+                        StreamState{})
+                .rows_written,
+            2);
+  EXPECT_EQ(templates(), (std::vector<std::string>{"1|a2|<p>new</p>|11", "2|b|<null>|<null>",
+                                                   "3|c|<null>|<null>"}));
+  // And back to kKeep once more.
+  EXPECT_EQ(sink.commit(keep, std::vector<Row>{tpl(1, "a3")}, StreamState{}).rows_written, 1);
+  EXPECT_EQ(templates()[0], "1|a3|<p>new</p>|11");
+
+  // kNone behaves like kFetch: all columns.
+  const auto none = templates_spec(ExtendedFetch::kNone);
+  EXPECT_EQ(sink.commit(none, std::vector<Row>{tpl(1, "a3")}, StreamState{}).rows_written, 1);
+  EXPECT_EQ(templates()[0], "1|a3|<null>|<null>");
+}
+
+TEST_F(PostgresSinkExtendedTest, ChangedRows) {
+  using engine::ExtendedFetch;
+  PostgresSink sink(options());
+  const auto spec = templates_spec(ExtendedFetch::kFetch);
+  EXPECT_TRUE(sink.changed_rows(spec, std::vector<Row>{}).empty());
+
+  // No table yet: every row is new.
+  EXPECT_EQ(sink.changed_rows(spec, std::vector<Row>{tpl(1, "a"), tpl(2, "b")}),
+            (std::vector<bool>{true, true}));
+  EXPECT_EQ(scalar("SELECT to_regclass('" + table("templates") + "') IS NULL"), "t");
+
+  sink.prepare(spec);
+  ASSERT_EQ(sink.commit(spec,
+                        std::vector<Row>{tpl(1, "a", std::string("x"), std::int64_t{1}),
+                                         tpl(2, "b", std::string("y")), tpl(3, "c"),
+                                         tpl(4, "d", std::string("z"))},
+                        StreamState{})
+                .rows_written,
+            4);
+  query("UPDATE " + table("templates") + " SET _deleted_at = now() WHERE id = 4");
+  const std::string before = scalar(
+      "SELECT string_agg(id || _synced_at::text || "
+      "coalesce(_deleted_at::text, '-'), ',' ORDER BY id) FROM " +
+      table("templates"));
+
+  // Rows as a list page returns them (no extended values).
+  std::vector<Row> page = {
+      tpl(1, "a"),        // unchanged (extended values differ: not compared)
+      tpl(2, "B"),        // changed list field
+      tpl(5, "e"),        // new
+      tpl(4, "d"),        // soft-deleted
+      tpl(3, "c"),        // unchanged
+      tpl(2, "b"),        // duplicate key, this occurrence unchanged
+      tpl(1, "changed"),  // duplicate key, changed
+  };
+  EXPECT_EQ(sink.changed_rows(spec, page),
+            (std::vector<bool>{false, true, true, true, false, false, true}));
+  // Same under kKeep (the staging statement cache is per mode).
+  EXPECT_EQ(sink.changed_rows(templates_spec(ExtendedFetch::kKeep), page),
+            (std::vector<bool>{false, true, true, true, false, false, true}));
+
+  // Read-only: nothing was written.
+  EXPECT_EQ(scalar("SELECT string_agg(id || _synced_at::text || coalesce(_deleted_at::text, '-'), "
+                   "',' ORDER BY id) FROM " +
+                   table("templates")),
+            before);
+  EXPECT_EQ(templates(), (std::vector<std::string>{"1|a|x|1", "2|b|y|<null>", "3|c|<null>|<null>",
+                                                   "4|d|z|<null>"}));
+
+  // A full page and a NULL list value against a stored one.
+  std::vector<Row> big;
+  for (std::int64_t i = 0; i < 1000; ++i) big.push_back(tpl(i, i == 3 ? "c" : "n"));
+  auto changed = sink.changed_rows(spec, big);
+  ASSERT_EQ(changed.size(), 1000u);
+  EXPECT_EQ(std::count(changed.begin(), changed.end(), true), 999);
+  EXPECT_FALSE(changed[3]);
+  Row null_name = tpl(3, "");
+  null_name[1] = std::monostate{};
+  EXPECT_EQ(sink.changed_rows(spec, std::vector<Row>{null_name}), (std::vector<bool>{true}));
+
+  // commit still works in the same session after changed_rows used the staging table; under kKeep
+  // it writes exactly the rows changed_rows reported (last occurrence of a key wins).
+  EXPECT_EQ(sink.commit(templates_spec(ExtendedFetch::kKeep), page, StreamState{}).rows_written, 3);
+  EXPECT_EQ(templates(),
+            (std::vector<std::string>{"1|changed|x|1", "2|b|y|<null>", "3|c|<null>|<null>",
+                                      "4|d|z|<null>", "5|e|<null>|<null>"}));
+}
+
+// ---- delete detection ---------------------------------------------------------------------------
+
+class PostgresSinkKeyScanTest : public PostgresSinkTest {
+ protected:
+  // "id:deleted_at epoch ms or -" ordered by id.
+  std::vector<std::string> deleted() {
+    std::vector<std::string> out;
+    for (const auto& r :
+         query("SELECT id || ':' || coalesce(floor(extract(epoch FROM _deleted_at) * "
+               "1000)::bigint::text, '-') FROM " +
+               table("customers") + " ORDER BY id")) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  }
+  static std::vector<Row> keys(std::initializer_list<std::int64_t> ids) {
+    std::vector<Row> out;
+    for (auto id : ids) out.push_back(Row{id});
+    return out;
+  }
+};
+
+TEST_F(PostgresSinkKeyScanTest, MarksExactlyTheMissingRowsAndIsIdempotent) {
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+  sink.prepare(spec);
+  std::vector<Row> rows;
+  for (std::int64_t i = 1; i <= 10; ++i) rows.push_back(customer(i, "n" + std::to_string(i)));
+  ASSERT_EQ(sink.commit(spec, rows, state_at(1000)).rows_written, 10);
+
+  // Several pages, duplicates within and across them; 3, 7 and 10 are gone.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2, 2, 4}));
+  sink.add_seen_keys(spec, keys({4, 5, 6}));
+  sink.add_seen_keys(spec, std::vector<Row>{});
+  sink.add_seen_keys(spec, keys({8, 9, 11}));  // 11: not in the table, harmless
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_seen_customers")), "8");
+  StreamState s = state_at(1000);
+  s.rows_total = 10;
+  s.last_delete_scan = Timestamp{5000};
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{5000}, s), 3);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:-", "3:5000", "4:-", "5:-", "6:-",
+                                                 "7:5000", "8:-", "9:-", "10:5000"}));
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, Timestamp{5000});
+  EXPECT_EQ(sink.load_state("crm", "Customers").rows_total, 10);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_seen_customers")), "0");
+  EXPECT_EQ(scalar("SELECT relpersistence FROM pg_class WHERE oid = '" + table("_seen_customers") +
+                   "'::regclass"),
+            "u");
+
+  // A second scan with the same result marks nothing new and keeps the first timestamps; 9 is
+  // gone now.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2, 4, 5, 6, 8}));
+  s.last_delete_scan = Timestamp{9000};
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{9000}, s), 1);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:-", "3:5000", "4:-", "5:-", "6:-",
+                                                 "7:5000", "8:-", "9:9000", "10:5000"}));
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, Timestamp{9000});
+
+  // A row that comes back through commit is undeleted.
+  EXPECT_EQ(sink.commit(spec, std::vector<Row>{customer(3, "n3")}, s).rows_written, 1);
+  EXPECT_EQ(deleted()[2], "3:-");
+  // ...and a later scan that sees it leaves it alone.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2, 3, 4, 5, 6, 8}));
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{12000}, s), 0);
+  EXPECT_EQ(deleted()[2], "3:-");
+}
+
+TEST_F(PostgresSinkKeyScanTest, BeginEmptiesASetLeftByAnAbandonedScan) {
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+  sink.prepare(spec);
+  sink.commit(spec, std::vector<Row>{customer(1, "a"), customer(2, "b")}, StreamState{});
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2}));
+  // Abandoned; a new scan starts and sees only 1.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1}));
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{1000}, StreamState{}), 1);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:1000"}));
+}
+
+TEST_F(PostgresSinkKeyScanTest, SetLivesInTheDatabaseAcrossSessions) {
+  auto spec = customers_spec();
+  {
+    PostgresSink sink(options());
+    sink.prepare(spec);
+    sink.commit(spec, std::vector<Row>{customer(1, "a"), customer(2, "b"), customer(3, "c")},
+                StreamState{});
+    sink.begin_key_scan(spec);
+    sink.add_seen_keys(spec, keys({1}));
+  }
+  PostgresSink other(options());  // another connection (a reconnect)
+  other.add_seen_keys(spec, keys({3}));
+  EXPECT_EQ(other.finish_key_scan(spec, Timestamp{1000}, StreamState{}), 1);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:1000", "3:-"}));
+}
+
+TEST_F(PostgresSinkKeyScanTest, FinishIsOneTransaction) {
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+  sink.prepare(spec);
+  StreamState first = state_at(1000);
+  ASSERT_EQ(
+      sink.commit(spec, std::vector<Row>{customer(1, "a"), customer(2, "b")}, first).rows_written,
+      2);
+  const std::string state_probe =
+      "SELECT watermark || '|' || coalesce(last_delete_scan::text, "
+      "'-') || '|' || updated_at FROM " +
+      table("_replication_state");
+  const std::string state_before = scalar(state_probe);
+
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1}));
+  // The rows are marked, then the state write fails: PostgreSQL rejects the key's bytes.
+  StreamState bad = state_at(2000);
+  bad.last_delete_scan = Timestamp{2000};
+  bad.keys_at_watermark = {{std::string("\xff\xfe")}};
+  auto e = error_of([&] { sink.finish_key_scan(spec, Timestamp{2000}, bad); });
+  EXPECT_EQ(e.kind(), ErrorKind::kPermanent);
+  EXPECT_NE(std::string(e.what()).find(schema_.name() + ".customers"), std::string::npos)
+      << e.what();
+  EXPECT_NE(std::string(e.what()).find("_replication_state"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("SQLSTATE 22"), std::string::npos) << e.what();
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:-"}));
+  EXPECT_EQ(scalar(state_probe), state_before);
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_seen_customers")), "1");  // the set stays
+
+  // Retrying with a good state finishes the same scan.
+  StreamState good = state_at(2000);
+  good.last_delete_scan = Timestamp{2000};
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{2000}, good), 1);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:2000"}));
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, Timestamp{2000});
+}
+
+TEST_F(PostgresSinkKeyScanTest, CompositeKey) {
+  PostgresSink sink(options());
+  auto spec = make_spec("Subscriptions",
+                        {field("ProfileId", FieldType::kLong), field("Channel", FieldType::kString),
+                         field("Status", FieldType::kString)},
+                        {0, 1});
+  sink.prepare(spec);
+  auto sub = [](std::int64_t p, std::string c) { return Row{p, std::move(c), std::string("on")}; };
+  ASSERT_EQ(sink.commit(spec,
+                        std::vector<Row>{sub(1, "mail"), sub(1, "sms"), sub(2, "mail"),
+                                         sub(2, "tab\there")},
+                        StreamState{})
+                .rows_written,
+            4);
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, std::vector<Row>{{std::int64_t{1}, std::string("mail")},
+                                            {std::int64_t{2}, std::string("sms")}});
+  sink.add_seen_keys(spec, std::vector<Row>{{std::int64_t{2}, std::string("tab\there")},
+                                            {std::int64_t{1}, std::string("mail")}});
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{1000}, StreamState{}), 2);
+  EXPECT_EQ(scalar("SELECT string_agg(profile_id || '/' || channel, ',' ORDER BY profile_id, "
+                   "channel) FROM " +
+                   table("subscriptions") + " WHERE _deleted_at IS NOT NULL"),
+            "1/sms,2/mail");
+
+  // A key with the wrong number of values is refused before anything is sent.
+  auto e = error_of([&] { sink.add_seen_keys(spec, std::vector<Row>{{std::int64_t{1}}}); });
+  EXPECT_EQ(e.kind(), ErrorKind::kPermanent);
+  EXPECT_NE(std::string(e.what()).find(schema_.name() + ".subscriptions"), std::string::npos);
+}
+
+TEST_F(PostgresSinkKeyScanTest, MissingTableMissingSetAndLostSet) {
+  PostgresSink sink(options());
+  auto spec = customers_spec();
+
+  // No table yet: nothing to mark, the state is still written.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2}));
+  StreamState s;
+  s.last_delete_scan = Timestamp{1000};
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{1000}, s), 0);
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, Timestamp{1000});
+
+  sink.prepare(spec);
+  sink.commit(spec, std::vector<Row>{customer(1, "a"), customer(2, "b")}, s);
+
+  // finish without begin: refused, nothing marked.
+  auto e = error_of([&] { sink.finish_key_scan(spec, Timestamp{2000}, StreamState{}); });
+  EXPECT_EQ(e.kind(), ErrorKind::kTransient);
+  EXPECT_NE(std::string(e.what()).find(schema_.name() + ".customers"), std::string::npos);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:-"}));
+
+  // A crash of the server empties UNLOGGED tables (the set and its marker): simulated here.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1, 2}));
+  query("TRUNCATE " + table("_seen_customers") + ", " + table("_replication_key_scans"));
+  sink.add_seen_keys(spec, keys({2}));  // the scan goes on after the restart
+  e = error_of([&] { sink.finish_key_scan(spec, Timestamp{2000}, StreamState{}); });
+  EXPECT_EQ(e.kind(), ErrorKind::kTransient);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:-"}));
+  EXPECT_EQ(sink.load_state("crm", "Customers").last_delete_scan, Timestamp{1000});
+
+  // add_seen_keys without any set is an error naming the table.
+  query("DROP TABLE " + table("_seen_customers"));
+  e = error_of([&] { sink.add_seen_keys(spec, keys({1})); });
+  EXPECT_NE(std::string(e.what()).find("_seen_customers"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("SQLSTATE 42P01"), std::string::npos) << e.what();
+  // ...and the session recovers with a new scan.
+  sink.begin_key_scan(spec);
+  sink.add_seen_keys(spec, keys({1}));
+  EXPECT_EQ(sink.finish_key_scan(spec, Timestamp{3000}, StreamState{}), 1);
+  EXPECT_EQ(deleted(), (std::vector<std::string>{"1:-", "2:3000"}));
+}
+
+TEST_F(PostgresSinkKeyScanTest, KeyChangeRecreatesTheSetAndLongNamesAreShortened) {
+  PostgresSink sink(options());
+  // 60 characters: "_seen_" + name would pass PostgreSQL's 63-byte limit.
+  const std::string stream(60, 'x');
+  auto v1 = make_spec(stream, {field("Id", FieldType::kLong), field("V", FieldType::kString)});
+  sink.prepare(v1);
+  sink.commit(
+      v1,
+      std::vector<Row>{{std::int64_t{1}, std::string("a")}, {std::int64_t{2}, std::string("b")}},
+      StreamState{});
+  sink.begin_key_scan(v1);
+  sink.add_seen_keys(v1, keys({2}));
+  EXPECT_EQ(sink.finish_key_scan(v1, Timestamp{1000}, StreamState{}), 1);
+  const std::string seen_tables =
+      "SELECT string_agg(relname || ':' || length(relname), ',') FROM "
+      "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+      "n.nspname = '" +
+      schema_.name() + "' AND relname LIKE '\\_seen\\_%'";
+  const std::string seen = scalar(seen_tables);
+  EXPECT_EQ(seen.substr(0, 6 + 48), "_seen_" + std::string(48, 'x')) << seen;
+  EXPECT_EQ(seen.substr(seen.size() - 3), ":63") << seen;
+
+  // The stream's key changes (another type): the next scan re-creates its set.
+  auto other = make_spec("Other", {field("Code", FieldType::kString)});
+  sink.prepare(other);
+  sink.commit(other, std::vector<Row>{{std::string("a")}, {std::string("b")}}, StreamState{});
+  query("CREATE UNLOGGED TABLE " + table("_seen_other") + " (code bigint PRIMARY KEY)");
+  sink.begin_key_scan(other);
+  sink.add_seen_keys(other, std::vector<Row>{{std::string("b")}});
+  EXPECT_EQ(sink.finish_key_scan(other, Timestamp{1000}, StreamState{}), 1);
+  EXPECT_EQ(scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" +
+                   table("_seen_other") + "'::regclass AND attname = 'code'"),
+            "text");
+}
+
+// ---- metadata cache -----------------------------------------------------------------------------
+
+TEST_F(PostgresSinkTest, MetadataCache) {
+  PostgresSink sink(options());
+  const std::string key = "https://api.actito.example/v5|entity=acme";
+  EXPECT_FALSE(sink.load_metadata(key));  // no table yet
+  EXPECT_EQ(scalar("SELECT to_regclass('" + table("_replication_metadata") + "') IS NULL"), "t");
+
+  const std::string body = "{\"tables\": [\"é\", \"tab\\there\"], \"n\": 1}";
+  sink.store_metadata(key, engine::CachedMetadata{Timestamp{1'700'000'000'123}, body});
+  auto loaded = sink.load_metadata(key);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->fetched_at, Timestamp{1'700'000'000'123});
+  EXPECT_EQ(loaded->body, body);
+  EXPECT_FALSE(sink.load_metadata(key + "x"));
+
+  // Overwrite; another session reads it.
+  sink.store_metadata(key, engine::CachedMetadata{Timestamp{1'700'000'999'000}, "{}"});
+  loaded = PostgresSink(options()).load_metadata(key);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->fetched_at, Timestamp{1'700'000'999'000});
+  EXPECT_EQ(loaded->body, "{}");
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_replication_metadata")), "1");
+  EXPECT_EQ(scalar("SELECT updated_at IS NOT NULL FROM " + table("_replication_metadata")), "t");
+
+  // A second key, from a fresh session (the table exists: no DDL needed).
+  PostgresSink other(options());
+  other.store_metadata("k2", engine::CachedMetadata{Timestamp{0}, std::string(100000, 'j')});
+  EXPECT_EQ(other.load_metadata("k2")->body.size(), 100000u);
+  EXPECT_EQ(sink.load_metadata(key)->body, "{}");
 }
 
 // ---- connections --------------------------------------------------------------------------------

@@ -174,6 +174,59 @@ TEST(TableLayout, NamesTypesAndSql) {
   EXPECT_EQ(kind_of([&] { detail::layout_for(spec, "actito"); }), ErrorKind::kPermanent);
 }
 
+TEST(TableLayout, KeepModeLeavesExtendedColumnsOut) {
+  engine::StreamSpec spec;
+  spec.stream = "Templates";
+  auto body = field("Body", FieldType::kString);
+  body.extended = true;
+  auto id = field("Id", FieldType::kLong);
+  id.extended = true;  // a key is never treated as extended
+  spec.fields = {id, field("Name", FieldType::kString), body};
+  spec.key_index = {0};
+  spec.extended = engine::ExtendedFetch::kFetch;
+  auto fetch = detail::layout_for(spec, "actito");
+  EXPECT_FALSE(fetch.columns[0].extended);
+  EXPECT_TRUE(fetch.columns[2].extended);
+  EXPECT_FALSE(fetch.keep_extended);
+  spec.extended = engine::ExtendedFetch::kKeep;
+  auto keep = detail::layout_for(spec, "actito");
+  EXPECT_TRUE(keep.keep_extended);
+  EXPECT_NE(fetch.signature(), keep.signature());
+  spec.extended = engine::ExtendedFetch::kNone;
+  EXPECT_EQ(detail::layout_for(spec, "actito").signature(), fetch.signature());
+
+  const std::string all = detail::upsert_sql(fetch, "_stage_1");
+  EXPECT_NE(all.find("\"body\" = EXCLUDED.\"body\""), std::string::npos) << all;
+  EXPECT_NE(all.find("ROW(cur.\"name\", cur.\"body\")"), std::string::npos) << all;
+  const std::string kept = detail::upsert_sql(keep, "_stage_1");
+  EXPECT_EQ(kept.find("body"), std::string::npos) << kept;
+  EXPECT_NE(kept.find("ROW(cur.\"name\")"), std::string::npos) << kept;
+  // changed_rows never compares extended columns, whatever the mode.
+  EXPECT_EQ(detail::changed_sql(fetch, "_stage_1"), detail::changed_sql(keep, "_stage_1"));
+  EXPECT_EQ(detail::changed_sql(fetch, "_stage_1").find("body"), std::string::npos);
+}
+
+TEST(TableLayout, SeenTableNames) {
+  EXPECT_EQ(detail::seen_table_name("customers"), "_seen_customers");
+  const std::string fits(57, 'a');
+  EXPECT_EQ(detail::seen_table_name(fits), "_seen_" + fits);
+  const std::string a = detail::seen_table_name(std::string(58, 'a'));
+  EXPECT_EQ(a.size(), 63u);
+  EXPECT_EQ(a.substr(0, 54), "_seen_" + std::string(48, 'a'));
+  const std::string b = detail::seen_table_name(std::string(58, 'a') + "b");
+  EXPECT_EQ(b.size(), 63u);
+  EXPECT_NE(a, b);                                              // same prefix, different hash
+  EXPECT_EQ(a, detail::seen_table_name(std::string(58, 'a')));  // stable
+  // Multi-byte characters are never cut in half.
+  std::string accents;
+  for (int i = 0; i < 40; ++i) accents += "\xc3\xa9";  // é
+  const std::string c = detail::seen_table_name(accents);
+  EXPECT_LE(c.size(), 63u);
+  EXPECT_EQ(c.substr(6, 48), accents.substr(0, 48));
+  EXPECT_EQ(detail::truncate_utf8("a\xc3\xa9", 2), "a");
+  EXPECT_EQ(detail::truncate_utf8("a\xc3\xa9", 3), "a\xc3\xa9");
+}
+
 TEST(Errors, SqlstateClasses) {
   EXPECT_EQ(detail::kind_for_sqlstate("40001"), ErrorKind::kTransient);
   EXPECT_EQ(detail::kind_for_sqlstate("40P01"), ErrorKind::kTransient);

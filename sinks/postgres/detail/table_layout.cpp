@@ -1,5 +1,6 @@
 #include "sinks/postgres/detail/table_layout.hpp"
 
+#include <cstdint>
 #include <map>
 
 #include "core/model/error.hpp"
@@ -22,20 +23,43 @@ std::string joined(const TableLayout& t, const std::vector<std::size_t>& which,
   return out;
 }
 
-std::vector<std::size_t> all_columns(const TableLayout& t) {
-  std::vector<std::size_t> v(t.columns.size());
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
+bool is_key(const TableLayout& t, std::size_t i) {
+  for (std::size_t k : t.key) {
+    if (k == i) return true;
+  }
+  return false;
+}
+
+// Columns that are not part of the key; without the extended ones when `skip_extended`.
+std::vector<std::size_t> data_columns(const TableLayout& t, bool skip_extended) {
+  std::vector<std::size_t> v;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    if (is_key(t, i) || (skip_extended && t.columns[i].extended)) continue;
+    v.push_back(i);
+  }
   return v;
 }
 
-std::vector<std::size_t> non_key_columns(const TableLayout& t) {
-  std::vector<std::size_t> v;
-  for (std::size_t i = 0; i < t.columns.size(); ++i) {
-    bool is_key = false;
-    for (std::size_t k : t.key) is_key = is_key || k == i;
-    if (!is_key) v.push_back(i);
+// "cur"."k1" = "s"."k1" AND ...
+std::string key_join(const TableLayout& t, std::string_view left, std::string_view right) {
+  std::string sql;
+  for (std::size_t i = 0; i < t.key.size(); ++i) {
+    const std::string k = quote_ident(t.columns[t.key[i]].name);
+    if (i > 0) sql += " AND ";
+    sql += std::string(left) + "." + k + " = " + std::string(right) + "." + k;
   }
-  return v;
+  return sql;
+}
+
+// cur.<key0> IS NULL OR cur._deleted_at IS NOT NULL [OR ROW(cur.data) IS DISTINCT FROM ...]
+std::string differs(const TableLayout& t, const std::vector<std::size_t>& compared) {
+  std::string sql = "cur." + quote_ident(t.columns[t.key[0]].name) + " IS NULL OR cur." +
+                    quote_ident(kDeletedAt) + " IS NOT NULL";
+  if (!compared.empty()) {
+    sql += "\n   OR ROW(" + joined(t, compared, "cur.", ", ") + ") IS DISTINCT FROM ROW(" +
+           joined(t, compared, "s.", ", ") + ")";
+  }
+  return sql;
 }
 
 }  // namespace
@@ -56,6 +80,11 @@ std::string TableLayout::signature() const {
   }
   s += "key";
   for (std::size_t k : key) s += " " + std::to_string(k);
+  s += "\nextended";
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].extended) s += " " + std::to_string(i);
+  }
+  s += keep_extended ? "\nkeep" : "\nwrite";
   return s;
 }
 
@@ -84,6 +113,11 @@ TableLayout layout_for(const engine::StreamSpec& spec, std::string_view schema) 
     }
     t.key.push_back(k);
   }
+  // A key is always in the list rows: it is never treated as extended.
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    t.columns[i].extended = spec.fields[i].extended && !is_key(t, i);
+  }
+  t.keep_extended = spec.extended == engine::ExtendedFetch::kKeep;
   if (t.key.empty()) {
     model::fail(model::ErrorKind::kPermanent,
                 t.display() + ": the stream has no key fields; rows cannot be upserted");
@@ -120,31 +154,26 @@ std::string create_staging_sql(const TableLayout& t, std::string_view staging) {
 }
 
 std::string upsert_sql(const TableLayout& t, std::string_view staging) {
-  const auto all = all_columns(t);
-  const auto data = non_key_columns(t);
+  // With keep_extended the extended columns are left out everywhere: not inserted (NULL in a new
+  // row), not compared, not updated.
+  std::vector<std::size_t> inserted;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    if (!(t.keep_extended && t.columns[i].extended)) inserted.push_back(i);
+  }
+  const auto data = data_columns(t, t.keep_extended);
   const std::string keys = joined(t, t.key, "", ", ");
   const std::string synced = quote_ident(kSyncedAt);
   const std::string deleted = quote_ident(kDeletedAt);
 
-  std::string sql = "INSERT INTO " + t.qualified() + " AS t (" + joined(t, all, "", ", ") + ", " +
-                    synced + ", " + deleted + ")\n";
-  sql += "SELECT " + joined(t, all, "s.", ", ") + ", now(), NULL\n";
+  std::string sql = "INSERT INTO " + t.qualified() + " AS t (" + joined(t, inserted, "", ", ") +
+                    ", " + synced + ", " + deleted + ")\n";
+  sql += "SELECT " + joined(t, inserted, "s.", ", ") + ", now(), NULL\n";
   // Duplicate keys inside one page: the last occurrence wins.
   sql += "FROM (SELECT DISTINCT ON (" + keys + ") * FROM pg_temp." + quote_ident(staging) +
          " ORDER BY " + keys + ", " + quote_ident(kOrdinal) + " DESC) AS s\n";
-  sql += "LEFT JOIN " + t.qualified() + " AS cur ON ";
-  for (std::size_t i = 0; i < t.key.size(); ++i) {
-    const std::string k = quote_ident(t.columns[t.key[i]].name);
-    if (i > 0) sql += " AND ";
-    sql += "cur." + k + " = s." + k;
-  }
+  sql += "LEFT JOIN " + t.qualified() + " AS cur ON " + key_join(t, "cur", "s");
   // Only new rows, rows that differ, and soft-deleted rows that came back.
-  sql += "\nWHERE cur." + quote_ident(t.columns[t.key[0]].name) + " IS NULL OR cur." + deleted +
-         " IS NOT NULL";
-  if (!data.empty()) {
-    sql += "\n   OR ROW(" + joined(t, data, "cur.", ", ") + ") IS DISTINCT FROM ROW(" +
-           joined(t, data, "s.", ", ") + ")";
-  }
+  sql += "\nWHERE " + differs(t, data);
   sql += "\nON CONFLICT (" + keys + ") DO UPDATE SET ";
   for (std::size_t i : data) {
     const std::string c = quote_ident(t.columns[i].name);
@@ -152,6 +181,80 @@ std::string upsert_sql(const TableLayout& t, std::string_view staging) {
   }
   sql += synced + " = EXCLUDED." + synced + ", " + deleted + " = NULL";
   return sql;
+}
+
+std::string changed_sql(const TableLayout& t, std::string_view staging) {
+  return "SELECT s." + quote_ident(kOrdinal) + " FROM pg_temp." + quote_ident(staging) +
+         " AS s\nLEFT JOIN " + t.qualified() + " AS cur ON " + key_join(t, "cur", "s") +
+         "\nWHERE " + differs(t, data_columns(t, true));
+}
+
+std::string truncate_utf8(std::string_view name, std::size_t max) {
+  if (name.size() <= max) return std::string(name);
+  std::size_t n = max;
+  // Back up to the start of the sequence the cut falls into.
+  while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) --n;
+  return std::string(name.substr(0, n));
+}
+
+std::string seen_table_name(std::string_view table) {
+  static constexpr std::string_view kPrefix = "_seen_";
+  if (kPrefix.size() + table.size() <= kMaxIdentifier)
+    return std::string(kPrefix) + std::string(table);
+  // FNV-1a: stable across builds and processes (std::hash is not).
+  std::uint32_t h = 2166136261u;
+  for (char c : table) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string suffix = "_";
+  for (int shift = 28; shift >= 0; shift -= 4) suffix += kHex[(h >> shift) & 0xF];
+  return std::string(kPrefix) +
+         truncate_utf8(table, kMaxIdentifier - kPrefix.size() - suffix.size()) + suffix;
+}
+
+std::string key_shape(const TableLayout& t) {
+  std::string s;
+  for (std::size_t i = 0; i < t.key.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += t.columns[t.key[i]].name + " " + std::string(t.columns[t.key[i]].type);
+  }
+  return s;
+}
+
+std::string create_seen_sql(const TableLayout& t, std::string_view seen) {
+  std::string sql =
+      "CREATE UNLOGGED TABLE " + quote_ident(t.schema) + "." + quote_ident(seen) + " (";
+  for (std::size_t k : t.key) {
+    sql += quote_ident(t.columns[k].name) + " " + std::string(t.columns[k].type) + " NOT NULL, ";
+  }
+  sql += "PRIMARY KEY (" + joined(t, t.key, "", ", ") + "))";
+  return sql;
+}
+
+std::string create_key_staging_sql(const TableLayout& t, std::string_view staging) {
+  std::string sql = "CREATE TEMP TABLE " + quote_ident(staging) + " (";
+  for (std::size_t i = 0; i < t.key.size(); ++i) {
+    const Column& c = t.columns[t.key[i]];
+    if (i > 0) sql += ", ";
+    sql += quote_ident(c.name) + " " + std::string(c.type);
+  }
+  sql += ") ON COMMIT DELETE ROWS";
+  return sql;
+}
+
+std::string add_seen_sql(const TableLayout& t, std::string_view seen, std::string_view staging) {
+  const std::string keys = joined(t, t.key, "", ", ");
+  return "INSERT INTO " + quote_ident(t.schema) + "." + quote_ident(seen) + " (" + keys +
+         ") SELECT " + keys + " FROM pg_temp." + quote_ident(staging) + " ON CONFLICT DO NOTHING";
+}
+
+std::string mark_deleted_sql(const TableLayout& t, std::string_view seen) {
+  const std::string deleted = quote_ident(kDeletedAt);
+  return "UPDATE " + t.qualified() + " AS cur SET " + deleted + " = $1::timestamptz WHERE cur." +
+         deleted + " IS NULL AND NOT EXISTS (SELECT 1 FROM " + quote_ident(t.schema) + "." +
+         quote_ident(seen) + " AS s WHERE " + key_join(t, "s", "cur") + ")";
 }
 
 std::string quoted_state_table(std::string_view schema) {
@@ -172,7 +275,25 @@ std::string create_state_table_sql(std::string_view schema) {
          "  last_success timestamp with time zone,\n"
          "  last_error text,\n"
          "  updated_at timestamp with time zone NOT NULL DEFAULT now(),\n"
+         "  last_delete_scan timestamp with time zone,\n"
          "  PRIMARY KEY (job, stream))";
+}
+
+std::string create_metadata_table_sql(std::string_view schema) {
+  return "CREATE TABLE IF NOT EXISTS " + quote_ident(schema) + "." + quote_ident(kMetadataTable) +
+         " (\n"
+         "  key text PRIMARY KEY,\n"
+         "  fetched_at timestamp with time zone NOT NULL,\n"
+         "  body text NOT NULL,\n"
+         "  updated_at timestamp with time zone NOT NULL DEFAULT now())";
+}
+
+std::string create_key_scans_table_sql(std::string_view schema) {
+  return "CREATE UNLOGGED TABLE IF NOT EXISTS " + quote_ident(schema) + "." +
+         quote_ident(kKeyScansTable) +
+         " (\n"
+         "  seen_table text PRIMARY KEY,\n"
+         "  started_at timestamp with time zone NOT NULL DEFAULT now())";
 }
 
 }  // namespace replicator::sink_postgres::detail
