@@ -59,6 +59,7 @@ constexpr std::string_view kObjectKeys[] = {"name",
                                             "search_selectors",
                                             "write_routes",
                                             "extended_fields",
+                                            "extended_requests",
                                             "documented_counterpart",
                                             "notes",
                                             "seed_name"};
@@ -71,6 +72,7 @@ constexpr std::string_view kModes[] = {"incremental_updated", "incremental_creat
                                        "full_refresh"};
 constexpr std::string_view kWrites[] = {"required", "optional", "immutable", "readonly"};
 constexpr std::string_view kDml[] = {"INSERT", "UPDATE", "DELETE", "UPSERT"};
+constexpr std::string_view kExtendedRequests[] = {"suppressible", "always"};
 constexpr std::string_view kPers[] = {"profile table", "custom table"};
 // conventions.hosts entry that describes the base_url override instead of naming a host.
 constexpr std::string_view kOverrideSetting = "override_setting";
@@ -335,6 +337,12 @@ class CatalogParser {
       // A bool, or the list of projectable wire names (which means yes).
       if (reader_.is_null(v)) return;
       o.fields_projection = v.node.IsSequence() ? true : reader_.boolean(v);
+    });
+    read("extended_requests", [&](const Item& v) {
+      // `always`: the per-row GETs are the point of the object (EmailCampaignsExtended) and
+      // suppress_extended_requests does not apply; `suppressible` (default) honours it.
+      if (reader_.is_null(v)) return;
+      o.extended_always = reader_.choice(v, kExtendedRequests) == "always";
     });
     read("dml", [&](const Item& v) {
       if (reader_.is_null(v)) return;

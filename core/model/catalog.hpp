@@ -60,6 +60,9 @@ struct ObjectDescriptor {
   std::map<std::string, std::vector<FilterOp>> native_filters;  // logical field -> operators
   std::vector<std::string> sortable;                            // wire names
   bool fields_projection = false;
+  // The per-row GETs for extended fields are always made (suppress_extended_requests does not
+  // apply): the object exists to carry them (contract 3.8, EmailCampaignsExtended).
+  bool extended_always = false;
   std::vector<std::string> dml;
   // Values for placeholders other than {entity}, set when a dynamic object is discovered
   // ({profileTableId} -> "16").
