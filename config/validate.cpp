@@ -9,6 +9,8 @@
 #include "config/detail/yaml_reader.hpp"
 #include "core/model/error.hpp"
 #include "core/model/naming.hpp"
+#include "core/predicate/parser.hpp"
+#include "core/predicate/resolve.hpp"
 
 namespace replicator::config {
 
@@ -31,9 +33,24 @@ std::vector<std::string> field_names(const model::ObjectDescriptor& object) {
   return out;
 }
 
+// `where` parses, and names fields of the object with values of their types (when the object
+// is known; a dynamic object's fields are only known after discovery, which checks it again).
+void check_where(const JobConfig& job, const StreamConfig& stream, const model::ObjectDescriptor* object,
+                 Problems& problems) {
+  if (stream.where.empty()) return;
+  try {
+    predicate::Expr e = predicate::parse_predicate(stream.where);
+    if (object) (void)predicate::resolve(e, object->fields);
+  } catch (const model::Error& e) {
+    problems.add(Problem(stream.location_of("where"),
+                         fmt::format("{}: where: {} (in \"{}\")", stream_label(job, stream), e.what(), stream.where)));
+  }
+}
+
 void check_stream(const JobConfig& job, const StreamConfig& stream,
                   const model::ObjectDescriptor& object, Problems& problems) {
   const std::string label = stream_label(job, stream);
+  check_where(job, stream, &object, problems);
   if (stream.mode == StreamMode::kIncremental &&
       object.mode == model::ReplicationMode::kFullRefresh) {
     problems.add(Problem(stream.location_of("mode"),
@@ -165,6 +182,7 @@ void check_stream_in_catalog(const JobConfig& job, const StreamConfig& stream,
                 fmt::format("{}: page_size {} exceeds the maximum of a {} object ({})", label,
                             stream.page_size->value(), join(patterns, " or "), max_page)));
   }
+  check_where(job, stream, nullptr, problems);
 }
 
 template <typename T>

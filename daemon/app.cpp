@@ -34,6 +34,7 @@
 #include "core/engine/status_board.hpp"
 #include "core/engine/stream_plan.hpp"
 #include "core/engine/stream_runner.hpp"
+#include "core/model/duration.hpp"
 #include "core/model/naming.hpp"
 #include "core/model/timestamp.hpp"
 #include "daemon/admin_server.hpp"
@@ -98,6 +99,34 @@ void log_exception(std::string_view what, std::exception_ptr e) {
   }
 }
 
+// The metadata cache of discovery (contract 5.5), kept in a job's destination.
+class SinkMetadataStore : public actito::MetadataStore {
+ public:
+  explicit SinkMetadataStore(engine::SinkWorker& sink) : sink_(sink) {}
+  asio::awaitable<std::optional<engine::CachedMetadata>> load(std::string key) override {
+    std::optional<engine::CachedMetadata> out;
+    std::function<void(engine::Sink&)> work = [&out, key](engine::Sink& s) { out = s.load_metadata(key); };
+    co_await sink_.run(std::move(work));
+    co_return out;
+  }
+  asio::awaitable<void> store(std::string key, engine::CachedMetadata metadata) override {
+    std::function<void(engine::Sink&)> work = [key, metadata](engine::Sink& s) { s.store_metadata(key, metadata); };
+    co_await sink_.run(std::move(work));
+  }
+
+ private:
+  engine::SinkWorker& sink_;
+};
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---- runtime: the components built from one Config ----------------------------------------------
@@ -114,6 +143,7 @@ struct JobRt {
   ConnectionRt* connection = nullptr;
   const config::DestinationConfig* destination = nullptr;
   std::unique_ptr<engine::SinkWorker> sink;
+  std::unique_ptr<SinkMetadataStore> metadata;
   std::unique_ptr<asio::steady_timer> sleeper;
   bool finished = false;
 };
@@ -121,7 +151,7 @@ struct JobRt {
 struct StreamOutcome {
   std::string job, stream, mode;
   bool ok = false;
-  std::int64_t rows_read = 0, rows_written = 0, api_calls = 0;
+  std::int64_t rows_read = 0, rows_written = 0, rows_deleted = 0, api_calls = 0, extended_calls = 0;
   double seconds = 0;
   std::optional<Timestamp> watermark;
   std::string error;
@@ -210,6 +240,7 @@ struct App::Impl {
       so.application_name = "actito-replicator/" + j.name;
       rt->sink = std::make_unique<engine::SinkWorker>(std::make_unique<sink_postgres::PostgresSink>(so),
                                                       "job " + j.name);
+      rt->metadata = std::make_unique<SinkMetadataStore>(*rt->sink);
       rt->sleeper = std::make_unique<asio::steady_timer>(net);
       jobs.push_back(std::move(rt));
     }
@@ -229,11 +260,21 @@ struct App::Impl {
     if (!ps.is_max()) r.page_size = ps.value();
     r.where_text = s.where;
     r.location = s.location.to_string();
-    if (s.deletes == config::DeletesMode::kDetect) {
-      model::fail(ErrorKind::kConfig, r.location + ": stream " + s.object +
-                                          ": deletes: detect is not supported by this version yet");
-    }
+    r.zone = job.connection->client->options().zone;
+    r.suppress_extended_requests = job.connection->cfg.suppress_extended_requests;
+    r.detect_deletes = s.deletes == config::DeletesMode::kDetect;
+    r.detect_deletes_every = s.detect_deletes_every;
     return r;
+  }
+
+  // The stream's plan: the object (discovered if dynamic, through the destination's metadata
+  // cache), its parent for nested objects, and the spec.
+  asio::awaitable<engine::StreamSpec> plan(JobRt& job, const config::StreamConfig& s) {
+    auto& discovery = *job.connection->discovery;
+    model::ObjectDescriptor object = co_await discovery.find(s.object, job.metadata.get());
+    std::optional<model::ObjectDescriptor> parent;
+    if (object.parent) parent = co_await discovery.find(object.parent->object, job.metadata.get());
+    co_return engine::plan_stream(stream_request(job, s), object, parent ? &*parent : nullptr);
   }
 
   // -- one stream, one job --
@@ -255,11 +296,13 @@ struct App::Impl {
     std::exception_ptr failure;
     engine::CycleProgress committed;  // what the committed pages hold, reported even on failure
     try {
-      model::ObjectDescriptor object = co_await conn.discovery->find(s.object);
-      engine::StreamSpec spec = engine::plan_stream(stream_request(job, s), object);
+      engine::StreamSpec spec = co_await plan(job, s);
       out.mode = std::string(model::to_string(spec.mode));
       engine::CycleOptions opts;
       opts.stop = &stop;
+      auto& extended_counter =
+          metrics.extended_requests.Add({{"connection", conn.cfg.name}, {"object", spec.stream}});
+      opts.on_extended_call = [&extended_counter] { extended_counter.Increment(); };
       std::string job_name = out.job, stream_name = out.stream;
       auto last_log = std::chrono::steady_clock::now();
       opts.on_page = [this, job_name, stream_name, t0, &last_log, &committed](const engine::CycleProgress& p) {
@@ -280,11 +323,17 @@ struct App::Impl {
       out.ok = true;
       out.rows_read = r.progress.rows_read;
       out.rows_written = r.progress.rows_written;
+      out.rows_deleted = r.progress.rows_deleted;
+      out.extended_calls = r.progress.extended_calls;
       out.watermark = r.state.watermark;
       out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       out.api_calls = conn.client->calls() - calls0;
       metrics.rows.Add({{"job", out.job}, {"stream", out.stream}, {"op", "upsert"}}).Increment(
           static_cast<double>(out.rows_written));
+      metrics.rows.Add({{"job", out.job}, {"stream", out.stream}, {"op", "delete"}}).Increment(
+          static_cast<double>(out.rows_deleted));
+      metrics.rows_filtered.Add({{"job", out.job}, {"stream", out.stream}}).Increment(
+          static_cast<double>(r.progress.rows_filtered));
       metrics.cycles.Add({{"job", out.job}, {"stream", out.stream}, {"result", "success"}}).Increment();
       metrics.cycle_duration.Add({{"job", out.job}, {"stream", out.stream}}, engine::Metrics::cycle_buckets())
           .Observe(out.seconds);
@@ -306,8 +355,13 @@ struct App::Impl {
         st.last_api_calls = out.api_calls;
         st.last_duration_seconds = out.seconds;
       });
-      spdlog::info("{}/{}: cycle done in {}: {} rows read, {} written, {} API calls, watermark {}", out.job,
-                   out.stream, fmt_seconds(out.seconds), out.rows_read, out.rows_written, out.api_calls,
+      std::string extra;
+      if (r.progress.rows_filtered > 0) extra += ", " + std::to_string(r.progress.rows_filtered) + " left out by where";
+      if (r.progress.parents > 0) extra += ", " + std::to_string(r.progress.parents) + " parents";
+      if (out.extended_calls > 0) extra += ", " + std::to_string(out.extended_calls) + " extended GETs";
+      if (r.delete_scan) extra += ", " + std::to_string(out.rows_deleted) + " marked deleted";
+      spdlog::info("{}/{}: cycle done in {}: {} rows read, {} written, {} API calls{}, watermark {}", out.job,
+                   out.stream, fmt_seconds(out.seconds), out.rows_read, out.rows_written, out.api_calls, extra,
                    fmt_ts(out.watermark));
     } catch (...) {
       failure = std::current_exception();
@@ -325,6 +379,11 @@ struct App::Impl {
       bool cancelled = false;
       try {
         std::rethrow_exception(failure);
+      } catch (const actito::ApiError& e) {
+        out.error = e.what();
+        // A table that vanished (404 TABLE_NOT_FOUND, or its list route 404): the structures
+        // are stale (contract 5.5); the next cycle discovers again.
+        if (e.status() == 404) conn.discovery->invalidate();
       } catch (const model::Error& e) {
         out.error = e.what();
         cancelled = e.kind() == ErrorKind::kCancelled;
@@ -357,6 +416,87 @@ struct App::Impl {
       }
     }
     co_return out;
+  }
+
+  // `once --explain`: what a cycle of the stream would send, and where each part of `where`
+  // goes. Sends nothing to Actito, except the structure reads of discovery for a dynamic object
+  // whose structures are not cached yet (said in the output).
+  asio::awaitable<void> explain_stream(JobRt& job, const config::StreamConfig& s, std::ostream& out) {
+    auto& conn = *job.connection;
+    const std::int64_t calls0 = conn.client->calls();
+    engine::StreamSpec spec = co_await plan(job, s);
+    const std::int64_t discovery_calls = conn.client->calls() - calls0;
+    engine::StreamState state;
+    std::string state_note = "no state yet (first cycle)";
+    try {
+      std::function<void(engine::Sink&)> work = [&](engine::Sink& sink) { state = sink.load_state(spec.job, spec.stream); };
+      co_await job.sink->run(std::move(work));
+      if (state.watermark) state_note = "watermark " + fmt_ts(state.watermark);
+    } catch (const std::exception& e) {
+      state_note = std::string("state unreadable (") + e.what() + "): shown as a first cycle";
+      state = engine::StreamState{};
+    }
+    std::vector<std::string> fields;
+    std::vector<std::string> extended;
+    for (const auto& f : spec.fields) (f.extended ? extended : fields).push_back(f.name);
+    out << job.cfg.name << "/" << spec.stream << "  -> table " << job.destination->schema << "."
+        << model::snake_case(spec.stream) << "\n";
+    out << "  mode:            " << model::to_string(spec.mode);
+    if (spec.cursor_index) out << " on " << spec.fields[*spec.cursor_index].name;
+    out << ", page size " << spec.page_size << ", " << state_note << "\n";
+    out << "  fields:          " << join(fields) << "\n";
+    if (!s.where.empty()) out << "  where:           " << s.where << "\n";
+    out << "  pushed down:     " << (spec.pushed_text.empty() ? "nothing" : spec.pushed_text);
+    if (!spec.pushed_filters.empty()) {
+      out << "   (search=" << actito::render_search(spec.object, spec.pushed_filters) << ")";
+    }
+    out << "\n";
+    out << "  applied locally: " << (spec.local_text.empty() ? "nothing" : spec.local_text) << "\n";
+    if (spec.fan_out) {
+      const auto& f = *spec.fan_out;
+      out << "  fan-out:         one list per " << f.parent.name << "." << f.parent_field << " (";
+      if (f.ids) {
+        std::vector<std::string> ids;
+        for (const auto& v : *f.ids) ids.push_back(model::to_display(v));
+        out << ids.size() << " from where: " << join(ids) << ")\n";
+      } else {
+        out << "every parent, listed first: GET " << actito::fill_route(f.parent.list_route, f.parent, conn.client->entity_segment())
+            << "?page=0&size=" << f.parent.max_page_size << "&sort=" << f.parent_field << "...)\n";
+      }
+    }
+    if (!extended.empty()) {
+      out << "  extended fields: " << join(extended) << ": "
+          << (spec.extended == engine::ExtendedFetch::kFetch
+                  ? "one GET " + spec.object.get_route + " per new or changed row"
+                  : std::string("not fetched (suppress_extended_requests), stored values kept"))
+          << "\n";
+    }
+    if (spec.detect_deletes) {
+      out << "  deletes:         detect: "
+          << (spec.mode == model::ReplicationMode::kFullRefresh
+                  ? std::string("rows the refresh does not return get _deleted_at")
+                  : "key scan at most every " + model::format_duration(spec.detect_deletes_every) +
+                        (state.last_delete_scan ? " (last " + fmt_ts(state.last_delete_scan) + ")" : " (due now)"))
+          << "\n";
+    }
+    engine::StreamSpec first = spec;
+    if (spec.fan_out) {
+      first.object.route_params[spec.fan_out->path_param] =
+          spec.fan_out->ids && !spec.fan_out->ids->empty() ? model::to_display(spec.fan_out->ids->front())
+                                                           : "{" + spec.fan_out->path_param + "}";
+    }
+    engine::CursorPager pager(first, state);
+    std::string target = actito::list_target(first, pager.next_query(), conn.client->entity_segment());
+    if (spec.fan_out && !(spec.fan_out->ids && !spec.fan_out->ids->empty())) {
+      const std::string placeholder = "{" + spec.fan_out->path_param + "}";
+      const std::string encoded = actito::percent_encode(placeholder);
+      if (auto at = target.find(encoded); at != std::string::npos) target.replace(at, encoded.size(), placeholder);
+    }
+    out << "  first request:   GET " << target << "\n";
+    if (discovery_calls > 0) {
+      out << "  (discovery read the table structures: " << discovery_calls << " API call(s); cached in the destination)\n";
+    }
+    out << "\n";
   }
 
   asio::awaitable<std::vector<StreamOutcome>> run_job_once(JobRt& job, std::optional<std::string> only_stream) {
@@ -633,6 +773,8 @@ int App::once(const OnceOptions& options) {
   });
 
   if (options.explain) {
+    int rc = kExitOk;
+    bool matched = false;
     asio::co_spawn(
         m.net,
         [&]() -> asio::awaitable<void> {
@@ -640,26 +782,27 @@ int App::once(const OnceOptions& options) {
             if (options.job && j->cfg.name != *options.job) continue;
             for (const auto& s : j->cfg.streams) {
               if (options.stream && s.object != *options.stream) continue;
-              auto object = co_await j->connection->discovery->find(s.object);
-              auto spec = engine::plan_stream(m.stream_request(*j, s), object);
-              engine::StreamState fresh;
-              engine::CursorPager pager(spec, fresh);
-              std::cout << j->cfg.name << "/" << spec.stream << " (" << model::to_string(spec.mode)
-                        << ", page size " << spec.page_size << ")\n"
-                        << "  first request: GET "
-                        << actito::list_target(spec, pager.next_query(), j->connection->client->entity_segment())
-                        << "\n  pushed down: " << (spec.pushed_filters.empty() ? "cursor bounds only" : "see search")
-                        << "\n  applied locally: nothing\n";
+              matched = true;
+              try {
+                co_await m.explain_stream(*j, s, std::cout);
+              } catch (const std::exception& e) {
+                std::cout << j->cfg.name << "/" << s.object << ": cannot explain: " << e.what() << "\n\n";
+                rc = kExitFailure;
+              }
             }
           }
           signals.cancel();
         },
         [&](std::exception_ptr e) {
           log_exception("explain", e);
+          if (e) rc = kExitFailure;
           signals.cancel();
         });
     m.net.run();
-    return kExitOk;
+    if (options.stream && !matched) {
+      model::fail(ErrorKind::kConfig, "--stream " + *options.stream + ": no such stream in the selected job(s)");
+    }
+    return rc;
   }
 
   asio::co_spawn(
@@ -686,10 +829,12 @@ int App::once(const OnceOptions& options) {
   for (const auto& o : outcomes) {
     all_ok = all_ok && o.ok;
     rows.push_back({o.job, o.stream, o.mode.empty() ? "-" : o.mode, o.ok ? "ok" : "FAILED",
-                    std::to_string(o.rows_read), std::to_string(o.rows_written), std::to_string(o.api_calls),
-                    fmt_seconds(o.seconds), fmt_ts(o.watermark)});
+                    std::to_string(o.rows_read), std::to_string(o.rows_written), std::to_string(o.rows_deleted),
+                    std::to_string(o.api_calls), fmt_seconds(o.seconds), fmt_ts(o.watermark)});
   }
-  print_table(std::cout, {"job", "stream", "mode", "result", "rows read", "rows written", "api calls", "duration", "watermark"},
+  print_table(std::cout,
+              {"job", "stream", "mode", "result", "rows read", "rows written", "deleted", "api calls", "duration",
+               "watermark"},
               rows);
   for (const auto& o : outcomes) {
     if (!o.ok) std::cout << "error " << o.job << "/" << o.stream << ": " << o.error << "\n";

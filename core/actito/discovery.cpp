@@ -244,8 +244,46 @@ std::vector<ObjectDescriptor> expand_custom_table(const model::Catalog& catalog,
   return out;
 }
 
-Discovery::Discovery(ActitoClient& client, const model::Catalog& catalog, std::chrono::milliseconds ttl)
-    : client_(client), catalog_(catalog), ttl_(ttl) {}
+Discovery::Discovery(ActitoClient& client, const model::Catalog& catalog, std::chrono::milliseconds ttl, Now now)
+    : client_(client), catalog_(catalog), ttl_(ttl), now_(std::move(now)) {
+  if (!now_) {
+    now_ = [] {
+      return model::Timestamp{std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()};
+    };
+  }
+}
+
+std::string Discovery::cache_key() const {
+  return "structures " + client_.options().base_url + " " + client_.options().entity;
+}
+
+void Discovery::load_body(const json::value& body) {
+  auto array_of = [&](std::string_view key) -> const json::array& {
+    const json::value* v = body.is_object() ? body.get_object().if_contains(key) : nullptr;
+    if (!v || !v->is_array()) model::fail(ErrorKind::kTransient, "metadata cache: no '" + std::string(key) + "' array");
+    return v->get_array();
+  };
+  std::vector<ObjectDescriptor> dynamic;
+  for (const auto& t : array_of("profileTables")) {
+    auto objs = expand_profile_table(catalog_, t);
+    dynamic.insert(dynamic.end(), std::make_move_iterator(objs.begin()), std::make_move_iterator(objs.end()));
+  }
+  for (const auto& t : array_of("customTables")) {
+    auto objs = expand_custom_table(catalog_, t);
+    dynamic.insert(dynamic.end(), std::make_move_iterator(objs.begin()), std::make_move_iterator(objs.end()));
+  }
+  std::set<std::string> names;
+  for (const auto& o : catalog_.objects) names.insert(o.name);
+  for (const auto& o : dynamic) {
+    if (!names.insert(o.name).second) {
+      model::fail(ErrorKind::kPermanent, "discovery: object name " + o.name +
+                                             " is used twice (a table is named like another object, contract 5.4)");
+    }
+  }
+  dynamic_ = std::move(dynamic);
+}
 
 boost::asio::awaitable<std::vector<json::value>> Discovery::list_all(std::string route, std::string key,
                                                                       std::string label) {
@@ -266,48 +304,72 @@ boost::asio::awaitable<std::vector<json::value>> Discovery::list_all(std::string
   co_return out;
 }
 
-boost::asio::awaitable<std::vector<ObjectDescriptor>> Discovery::objects(bool force_refresh) {
-  auto now = std::chrono::steady_clock::now();
-  if (force_refresh || !fetched_ || now - *fetched_ >= ttl_) {
+boost::asio::awaitable<std::vector<ObjectDescriptor>> Discovery::objects(bool force_refresh,
+                                                                        MetadataStore* store) {
+  const model::Timestamp now = now_();
+  auto fresh = [&](model::Timestamp at) { return now.ms - at.ms < ttl_.count() && now.ms >= at.ms; };
+  bool have = !force_refresh && fetched_ && fresh(*fetched_);
+  if (!have && !force_refresh && store) {
+    // The store's copy, when another process (or this one before a restart) read it recently.
+    std::optional<engine::CachedMetadata> cached;
+    try {
+      // Named first: GCC 12 frees a temporary passed as a by-value coroutine argument twice.
+      std::string key = cache_key();
+      cached = co_await store->load(std::move(key));
+    } catch (const std::exception&) {
+      cached.reset();  // unreadable store: discover from the API
+    }
+    if (cached && fresh(cached->fetched_at)) {
+      boost::system::error_code ec;
+      json::value body = json::parse(cached->body, ec);
+      if (!ec) {
+        try {
+          load_body(body);
+          fetched_ = cached->fetched_at;
+          have = true;
+        } catch (const model::Error&) {
+          have = false;  // a copy this version cannot read: discover again
+        }
+      }
+    }
+  }
+  if (!have) {
     const std::string base = "/v5/entities/" + client_.entity_segment();
     auto profiles = co_await list_all("/profile-table-structure" + base + "/profile-tables", "profileTables",
                                       "ProfileTables");
     auto customs = co_await list_all("/custom-table-structure" + base + "/custom-tables", "customTables",
                                      "CustomTables");
-    std::vector<ObjectDescriptor> dynamic;
-    for (const auto& t : profiles) {
-      auto objs = expand_profile_table(catalog_, t);
-      dynamic.insert(dynamic.end(), std::make_move_iterator(objs.begin()), std::make_move_iterator(objs.end()));
-    }
-    for (const auto& t : customs) {
-      auto objs = expand_custom_table(catalog_, t);
-      dynamic.insert(dynamic.end(), std::make_move_iterator(objs.begin()), std::make_move_iterator(objs.end()));
-    }
-    std::set<std::string> names;
-    for (const auto& o : catalog_.objects) names.insert(o.name);
-    for (const auto& o : dynamic) {
-      if (!names.insert(o.name).second) {
-        model::fail(ErrorKind::kPermanent, "discovery: object name " + o.name +
-                                               " is used twice (a table is named like another object, contract 5.4)");
+    json::object body;
+    body["profileTables"] = json::array(std::make_move_iterator(profiles.begin()), std::make_move_iterator(profiles.end()));
+    body["customTables"] = json::array(std::make_move_iterator(customs.begin()), std::make_move_iterator(customs.end()));
+    json::value v(std::move(body));
+    load_body(v);
+    fetched_ = now;
+    ++refreshes_;
+    if (store) {
+      try {
+        std::string key = cache_key();
+        engine::CachedMetadata copy{now, json::serialize(v)};
+        co_await store->store(std::move(key), std::move(copy));
+      } catch (const std::exception&) {
+        // Not fatal: the next start discovers again.
       }
     }
-    dynamic_ = std::move(dynamic);
-    fetched_ = now;
   }
   std::vector<ObjectDescriptor> all = catalog_.objects;
   all.insert(all.end(), dynamic_.begin(), dynamic_.end());
   co_return all;
 }
 
-boost::asio::awaitable<ObjectDescriptor> Discovery::find(std::string name) {
+boost::asio::awaitable<ObjectDescriptor> Discovery::find(std::string name, MetadataStore* store) {
   if (const auto* o = catalog_.find_static(name)) co_return *o;
-  auto all = co_await objects();
+  auto all = co_await objects(false, store);
   for (auto& o : all) {
     if (o.name == name) co_return o;
   }
   // Not found: maybe a table created since the cache was filled.
   if (fetched_) {
-    all = co_await objects(true);
+    all = co_await objects(true, store);
     for (auto& o : all) {
       if (o.name == name) co_return o;
     }

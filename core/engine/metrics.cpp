@@ -7,7 +7,7 @@ using namespace prometheus;
 Metrics::Metrics(Registry& registry, const std::string& version)
     : rows(BuildCounter()
                .Name("actito_replicator_rows_total")
-               .Help("Rows written to the destination (inserted or changed), by operation")
+               .Help("Rows written to the destination: upsert = inserted or changed, delete = marked deleted")
                .Register(registry)),
       api_requests(BuildCounter()
                        .Name("actito_replicator_api_requests_total")
@@ -29,6 +29,14 @@ Metrics::Metrics(Registry& registry, const std::string& version)
                           .Name("actito_replicator_token_refreshes_total")
                           .Help("Access tokens obtained from /auth/token")
                           .Register(registry)),
+      extended_requests(BuildCounter()
+                            .Name("actito_replicator_extended_requests_total")
+                            .Help("Single-record GETs made for extended fields (one per new or changed row)")
+                            .Register(registry)),
+      rows_filtered(BuildCounter()
+                        .Name("actito_replicator_rows_filtered_total")
+                        .Help("Rows read from Actito and left out by the locally applied part of `where`")
+                        .Register(registry)),
       cycle_duration(BuildHistogram()
                          .Name("actito_replicator_cycle_duration_seconds")
                          .Help("Duration of replication cycles per stream")

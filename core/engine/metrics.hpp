@@ -24,6 +24,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& api_throttled_seconds; // connection
   prometheus::Family<prometheus::Counter>& api_retries;           // connection, reason
   prometheus::Family<prometheus::Counter>& token_refreshes;       // connection
+  prometheus::Family<prometheus::Counter>& extended_requests;     // connection, object
+  prometheus::Family<prometheus::Counter>& rows_filtered;         // job, stream
   prometheus::Family<prometheus::Histogram>& cycle_duration;      // job, stream
   prometheus::Family<prometheus::Counter>& cycles;                // job, stream, result
   prometheus::Family<prometheus::Gauge>& watermark;               // job, stream
