@@ -943,20 +943,22 @@ int App::discover(const DiscoverOptions& options) {
       }
       return out;
     };
-    auto join = [](const std::vector<std::string>& v) {
-      std::string out;
-      for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-      return out;
-    };
     if (options.format == "table") {
       std::vector<std::vector<std::string>> rows;
       for (const auto& o : objects) {
-        rows.push_back({o.name, model::snake_case(o.name), join(o.key), std::string(model::to_string(o.mode)),
-                        o.cursor_field().empty() ? "-" : o.cursor_field(), std::to_string(o.fields.size()),
-                        o.dml.empty() ? "-" : join(o.dml), filters_of(o)});
+        std::size_t extended = 0;
+        for (const auto& f : o.fields) extended += f.extended ? 1 : 0;
+        std::string notes;
+        if (o.parent) notes = "per " + o.parent->object + "." + o.parent->parent_field + " (" + o.parent->child_field + " = / IN)";
+        if (extended > 0) notes += std::string(notes.empty() ? "" : "; ") + "extended GETs";
+        rows.push_back({o.name, model::snake_case(o.name), join(o.key, ","), std::string(model::to_string(o.mode)),
+                        o.cursor_field().empty() ? "-" : o.cursor_field(),
+                        std::to_string(o.fields.size() - extended) + (extended ? "+" + std::to_string(extended) : ""),
+                        o.dml.empty() ? "-" : join(o.dml, ","), filters_of(o), notes.empty() ? "-" : notes});
       }
       std::cout << "connection " << name << ": " << objects.size() << " objects\n";
-      print_table(std::cout, {"object", "table", "key", "mode", "cursor", "fields", "dml", "native filters"}, rows);
+      print_table(std::cout, {"object", "table", "key", "mode", "cursor", "fields", "dml", "native filters", "notes"},
+                  rows);
     } else {
       json::array arr;
       for (const auto& o : objects) {
@@ -988,6 +990,15 @@ int App::discover(const DiscoverOptions& options) {
         }
         jo["native_filters"] = std::move(nf);
         jo["dml"] = json::value_from(o.dml);
+        jo["max_page_size"] = o.max_page_size;
+        if (o.parent) {
+          // Nested (contract 3.7): read once per parent id; an = or IN on child_field picks them.
+          jo["parent"] = json::object{{"object", o.parent->object},
+                                      {"parent_field", o.parent->parent_field},
+                                      {"child_field", o.parent->child_field}};
+        }
+        bool has_extended = std::any_of(o.fields.begin(), o.fields.end(), [](const auto& f) { return f.extended; });
+        if (has_extended) jo["extended_requests"] = o.extended_always ? "always" : "suppressible";
         arr.push_back(std::move(jo));
       }
       if (options.format == "json") {

@@ -126,6 +126,11 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
   std::optional<Timestamp> server_clock;  // the latest Date the API answered with
   const bool full = spec.mode == model::ReplicationMode::kFullRefresh;
   const bool record_keys = spec.detect_deletes && full;
+  // A stream's very first sync reads every row there is: a key scan right after it would find
+  // nothing and cost one call per 1000 keys. The sync counts as the scan, from its start.
+  const Timestamp cycle_start = clock.now();
+  const bool first_sync_is_scan =
+      spec.detect_deletes && !full && !start.watermark && start.rows_total == 0 && !start.last_delete_scan;
 
   // Accounts for a finished commit; rethrows its failure.
   auto settle_pending = [&]() {
@@ -222,6 +227,7 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
         if (done) {
           step.state.last_success = clock.now();
           step.state.last_error.clear();
+          if (first_sync_is_scan) step.state.last_delete_scan = cycle_start;
         }
         step.state.rows_total = rows_total;  // the sink adds the rows this commit writes
 
@@ -275,7 +281,7 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
       result.state = st;
       result.progress.rows_deleted += marked;
       result.delete_scan = true;
-    } else if (!full && delete_scan_due(spec, result.state, now)) {
+    } else if (!full && !first_sync_is_scan && delete_scan_due(spec, result.state, now)) {
       StreamSpec ks = key_scan_spec(spec, server_clock);
       std::function<void(Sink&)> begin = [&](Sink& s) { s.begin_key_scan(spec); };
       co_await sink.run(std::move(begin));

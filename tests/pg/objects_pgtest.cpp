@@ -396,8 +396,7 @@ TEST(DeleteDetection, KeyScanMarksRowsDeletedInActito) {
   ObjectsHarness h(small_world(61));
   engine::StreamSpec spec = h.plan("Customers", opts([&](StreamOptions& o) { o.detect_deletes = true; }));
   engine::CycleResult first = h.cycle(spec);
-  EXPECT_TRUE(first.delete_scan);
-  EXPECT_EQ(first.progress.rows_deleted, 0);
+  EXPECT_FALSE(first.delete_scan) << "the first sync read every row: it counts as the scan";
   auto seq = h.sim().last_call_seq();
   auto m = mutate(h, [&](actito_sim::MutationSpec& x) { x.table = "Customers"; x.deletes = 3; });
   ASSERT_EQ(m.deleted.size(), 3u);
