@@ -319,7 +319,24 @@ struct App::Impl {
                        p.rows_read, p.rows_written, p.pages, secs > 0 ? p.rows_read / secs : 0.0);
         }
       };
+      opts.stop_on_undeclared = true;
       engine::CycleResult r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
+      if (r.interrupted) {
+        // A row holds an attribute the cached structure lacks (contract 5.5): read the
+        // structures again and redo the cycle from the committed state, so that the new
+        // attribute's values are written too. Once: the second run takes rows as they come.
+        spdlog::info("{}/{}: a row holds an attribute the cached structure does not declare: "
+                     "reading the structures again", out.job, out.stream);
+        conn.discovery->invalidate();
+        spec = co_await plan(job, s);
+        opts.stop_on_undeclared = false;
+        engine::CycleProgress before = r.progress;
+        r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
+        r.progress.pages += before.pages;
+        r.progress.rows_read += before.rows_read;
+        r.progress.rows_written += before.rows_written;
+        r.progress.extended_calls += before.extended_calls;
+      }
       out.ok = true;
       out.rows_read = r.progress.rows_read;
       out.rows_written = r.progress.rows_written;

@@ -255,6 +255,10 @@ Discovery::Discovery(ActitoClient& client, const model::Catalog& catalog, std::c
   }
 }
 
+void Discovery::invalidate() noexcept {
+  if (!fetched_ || now_().ms - fetched_->ms >= min_refresh_.count()) stale_ = true;
+}
+
 std::string Discovery::cache_key() const {
   return "structures " + client_.options().base_url + " " + client_.options().entity;
 }
@@ -308,6 +312,10 @@ boost::asio::awaitable<std::vector<ObjectDescriptor>> Discovery::objects(bool fo
                                                                         MetadataStore* store) {
   const model::Timestamp now = now_();
   auto fresh = [&](model::Timestamp at) { return now.ms - at.ms < ttl_.count() && now.ms >= at.ms; };
+  if (stale_) {
+    force_refresh = true;
+    stale_ = false;
+  }
   bool have = !force_refresh && fetched_ && fresh(*fetched_);
   if (!have && !force_refresh && store) {
     // The store's copy, when another process (or this one before a restart) read it recently.

@@ -51,7 +51,12 @@ class Discovery {
   // One object by name: static objects without any API call, dynamic ones through discovery.
   // Throws model::Error(kConfig) listing close names when the object does not exist.
   boost::asio::awaitable<model::ObjectDescriptor> find(std::string name, MetadataStore* store = nullptr);
-  void invalidate() noexcept { fetched_.reset(); }
+  // The structures are stale (a list answered 404 TABLE_NOT_FOUND, or a record holds an
+  // attribute they do not declare, contract 5.5): the next call reads them from the API,
+  // bypassing the store. Honoured at most once per `min_refresh_interval` of the structures'
+  // age, so that a key the API returns but never declares cannot cost calls every cycle.
+  void invalidate() noexcept;
+  void set_min_refresh_interval(std::chrono::milliseconds interval) noexcept { min_refresh_ = interval; }
 
   // The store key of this account: base URL and entity (no secret).
   std::string cache_key() const;
@@ -72,6 +77,8 @@ class Discovery {
   Now now_;
   std::vector<model::ObjectDescriptor> dynamic_;
   std::optional<model::Timestamp> fetched_;
+  bool stale_ = false;
+  std::chrono::milliseconds min_refresh_{60'000};
   int refreshes_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "core/actito/source.hpp"
 
+#include <set>
+
 #include <boost/json.hpp>
 
 #include "core/actito/decode.hpp"
@@ -10,6 +12,29 @@ namespace replicator::actito {
 
 namespace json = boost::json;
 using model::ErrorKind;
+
+namespace {
+
+bool holds_undeclared(const json::object& rec, const std::set<std::string, std::less<>>& declared,
+                      const std::set<std::string, std::less<>>& containers) {
+  for (const auto& kv : rec) {
+    const std::string_view key = kv.key();
+    if (containers.count(key)) {
+      if (!kv.value().is_object()) continue;
+      for (const auto& sub : kv.value().get_object()) {
+        std::string path(key);
+        path += '.';
+        path += std::string_view(sub.key());
+        if (!declared.count(path)) return true;
+      }
+    } else if (!declared.count(key)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string fill_route(const std::string& route, const model::ObjectDescriptor& object,
                        const std::string& entity_segment) {
@@ -114,11 +139,23 @@ engine::PageResult decode_page(const engine::StreamSpec& spec, std::string_view 
   }
   const auto& array = items->get_array();
   page.rows.reserve(array.size());
+  // Discovered objects: a property the structure does not declare means a new attribute
+  // (contract 5.5). Checked until the first one is found.
+  std::set<std::string, std::less<>> declared, containers;
+  bool check_declared = !object.per.empty() && spec.projection.empty();
+  if (check_declared) {
+    for (const auto& f : object.fields) {
+      declared.insert(f.wire);
+      if (f.wire_path.size() > 1) containers.insert(f.wire_path.front());
+    }
+  }
   for (const auto& item : array) {
     if (!item.is_object()) {
       model::fail(ErrorKind::kPermanent, "object " + object.name + ": a list item is not a JSON object");
     }
-    page.rows.push_back(decode_record(spec, item.get_object(), zone));
+    const json::object& rec = item.get_object();
+    if (check_declared && !page.undeclared_fields) page.undeclared_fields = holds_undeclared(rec, declared, containers);
+    page.rows.push_back(decode_record(spec, rec, zone));
   }
   return page;
 }

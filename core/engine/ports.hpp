@@ -47,6 +47,9 @@ struct PageResult {
   std::int64_t total_elements = 0;
   bool has_next = false;
   Timestamp server_date;  // the server clock when the page was computed (HTTP Date)
+  // A row holds a property the object's descriptor does not declare (a new attribute of a
+  // discovered table, contract 5.5): the structures are worth reading again.
+  bool undeclared_fields = false;
 };
 
 // How a stream obtains the fields marked `extended` (contract 3.8): they are absent from list rows

@@ -168,7 +168,8 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
       co_await sink.run(std::move(begin));
     }
 
-    for (std::size_t part = 0; part < partitions.size(); ++part) {
+    bool interrupted = false;  // stopped early on an undeclared property (stop_on_undeclared)
+    for (std::size_t part = 0; part < partitions.size() && !interrupted; ++part) {
       StreamSpec part_spec = spec;
       if (partitions[part]) {
         part_spec.object.route_params[spec.fan_out->path_param] = model::to_display(*partitions[part]);
@@ -180,6 +181,15 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
         check_stop(options, spec);
         PageResult page = co_await source.list(part_spec, pager.next_query());
         if (page.server_date.ms != 0) server_clock = page.server_date;
+        if (page.undeclared_fields) {
+          result.progress.undeclared_fields = true;
+          if (options.stop_on_undeclared) {
+            // Nothing of this page is written: after the structures are read again, the next
+            // cycle reads it again from the committed state, with the new fields.
+            interrupted = true;
+            break;
+          }
+        }
         if (result.progress.pages == 0) result.progress.total_hint = page.total_elements;
         ++result.progress.pages;
         result.progress.rows_read += static_cast<std::int64_t>(page.rows.size());
@@ -256,6 +266,11 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
     if (pending) {
       co_await wait_for(pending);
       settle_pending();
+    }
+    if (interrupted) {
+      result.interrupted = true;
+      result.state.rows_total = rows_total;
+      co_return result;
     }
     if (partitions.empty()) {
       // A fan-out over no parent (none exists, or the filter's set is empty): nothing to read,

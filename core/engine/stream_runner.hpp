@@ -24,6 +24,7 @@ struct CycleProgress {
   std::int64_t extended_calls = 0; // single-record GETs for extended fields
   std::int64_t parents = 0;        // fan-out: parent ids read through
   std::int64_t total_hint = -1;    // totalElements of the first page, when known
+  bool undeclared_fields = false;  // some row held a property the descriptor does not declare
 };
 
 struct CycleResult {
@@ -31,6 +32,7 @@ struct CycleResult {
   StreamState state;  // the committed state at the end of the cycle
   int restarts = 0;
   bool delete_scan = false;  // a delete detection ran in this cycle
+  bool interrupted = false;  // stopped before a page holding undeclared fields (nothing of it written)
 };
 
 struct CycleOptions {
@@ -38,6 +40,10 @@ struct CycleOptions {
   const std::atomic<bool>* stop = nullptr; // checked between pages: stop before the next page
   std::function<void(const CycleProgress&)> on_page;  // after each committed page
   std::function<void()> on_extended_call;              // after each single-record GET
+  // Stop the cycle, without writing it, at the first page holding a property the object's
+  // descriptor does not declare (a new attribute): the caller reads the structures again and
+  // runs the cycle anew, so that no value of the new attribute is lost.
+  bool stop_on_undeclared = false;
 };
 
 // Runs one cycle. `source` and `sink` are owned by the application and outlive the cycle.

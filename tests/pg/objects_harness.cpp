@@ -192,6 +192,7 @@ void ObjectsHarness::restart_connection() {
   client_ = std::make_unique<actito::ActitoClient>(io_.get_executor(), o);
   source_ = std::make_unique<actito::ActitoSource>(*client_);
   discovery_ = std::make_unique<actito::Discovery>(*client_, catalog_, ttl_);
+  discovery_->set_min_refresh_interval(std::chrono::milliseconds(0));
 }
 
 template <typename T>
@@ -223,7 +224,10 @@ engine::StreamSpec ObjectsHarness::plan(const std::string& object, const StreamO
 engine::CycleResult ObjectsHarness::cycle(const engine::StreamSpec& spec) {
   engine::CycleOptions opts;
   opts.settle = std::chrono::milliseconds(0);
-  return await(engine::run_cycle(*source_, *sink_, spec, wall_clock(), opts));
+  opts.stop_on_undeclared = stop_on_undeclared_;
+  engine::CycleResult r = await(engine::run_cycle(*source_, *sink_, spec, wall_clock(), opts));
+  if (r.progress.undeclared_fields) discovery_->invalidate();  // as the daemon does
+  return r;
 }
 
 std::vector<json::object> ObjectsHarness::table(const std::string& object, bool include_deleted) {

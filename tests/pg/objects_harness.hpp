@@ -65,6 +65,8 @@ class ObjectsHarness {
   engine::StreamSpec plan(const std::string& object, const StreamOptions& options = {});
   // One cycle of `spec`.
   engine::CycleResult cycle(const engine::StreamSpec& spec);
+  // Like the daemon's first attempt: stop before a page holding undeclared fields.
+  void stop_on_undeclared(bool on) { stop_on_undeclared_ = on; }
   // Rebuilds client and discovery (a daemon restart): memory caches are gone, the database stays.
   void restart_connection();
 
@@ -90,6 +92,7 @@ class ObjectsHarness {
   std::unique_ptr<TempSchema> schema_;
   std::unique_ptr<engine::SinkWorker> sink_;
   std::unique_ptr<WorkerMetadataStore> store_;
+  bool stop_on_undeclared_ = false;
 };
 
 // Compares the replica with the simulator: every simulator row has a table row with the same

@@ -390,6 +390,40 @@ TEST(MetadataCache, NewAttributeAppearsAfterTheTtlAndNotBeforeAndRestartsDoNotRe
   EXPECT_EQ(h.scalar(column_sql), "1");
 }
 
+TEST(MetadataCache, ARowHoldingAnUndeclaredAttributeTriggersDiscoveryBeforeTheTtl) {
+  ObjectsHarness h(small_world(53), std::chrono::hours(1));
+  h.stop_on_undeclared(true);
+  const std::string structure_route = "GET /profile-table-structure/v5/entities/{entity}/profile-tables";
+  engine::StreamSpec spec = h.plan("Customers");
+  engine::CycleResult first = h.cycle(spec);
+  EXPECT_FALSE(first.progress.undeclared_fields) << "every property of the generated rows is declared";
+  EXPECT_FALSE(first.interrupted);
+  std::string watermark_sql = "SELECT watermark::text FROM " + model::quote_ident(h.schema()) +
+                              "._replication_state WHERE stream = 'Customers'";
+  const std::string watermark = h.scalar(watermark_sql);
+
+  h.sim().add_attribute("Customers", {.name = "shoeSize", .value_type = "INTEGER"});
+  auto m = mutate(h, [&](actito_sim::MutationSpec& x) { x.table = "Customers"; x.updates = 4; });
+  engine::CycleResult second = h.cycle(h.plan("Customers"));
+  EXPECT_TRUE(second.progress.undeclared_fields);
+  EXPECT_TRUE(second.interrupted) << "the page holding the new attribute must not be written without it";
+  EXPECT_EQ(second.progress.rows_written, 0);
+  EXPECT_EQ(h.scalar(watermark_sql), watermark);
+  EXPECT_EQ(h.sim().stats().route(structure_route), 1);
+
+  engine::StreamSpec refreshed = h.plan("Customers");
+  EXPECT_EQ(h.sim().stats().route(structure_route), 2) << "contract 5.5: a record with an unknown attribute refreshes";
+  ASSERT_NE(refreshed.object.find_field("ShoeSize"), nullptr);
+  engine::CycleResult third = h.cycle(refreshed);
+  EXPECT_FALSE(third.interrupted);
+  EXPECT_EQ(third.progress.rows_written, 4);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM " + model::quote_ident(h.schema()) +
+                     ".customers WHERE shoe_size IS NOT NULL"),
+            "4")
+      << "every row that carried the new attribute has its value";
+  (void)m;
+}
+
 // ---- delete detection -----------------------------------------------------------------------
 
 TEST(DeleteDetection, KeyScanMarksRowsDeletedInActito) {
