@@ -43,6 +43,8 @@ const model::Catalog& catalog() {
   return kCatalog;
 }
 
+model::ObjectDescriptor orders();  // below, with the tests of resolved objects
+
 std::string validation_error(const std::string& yaml, const model::Catalog& cat = catalog()) {
   Config c = parse(yaml);
   return config_error([&] { validate(c, cat); });
@@ -181,6 +183,51 @@ TEST(Validate, EveryProblemIsReported) {
   std::string message = validation_error(job_with_stream("EmailCampaigns", {"fields: [A, B]"}));
   EXPECT_NE(message.find("test.yaml:15:18: "), std::string::npos) << message;
   EXPECT_NE(message.find("\ntest.yaml:15:21: "), std::string::npos) << message;
+}
+
+// `where` values sit at line 15, column 16 (`        where: "..."`). Errors point at the value,
+// like every other stream key (page_size, mode); the parser adds the column inside the text.
+TEST(ValidateWhere, ASyntaxErrorNamesThePlaceAndWhatWasExpected) {
+  std::string message =
+      validation_error(job_with_stream("EmailCampaigns", {"where: \"Status = \""}));
+  EXPECT_ERROR_AT(message, "test.yaml:15:16: ",
+                  "job \"crm\", stream \"EmailCampaigns\": where: ");
+  EXPECT_NE(message.find("expected"), std::string::npos) << message;
+  EXPECT_NE(message.find("at column 10"), std::string::npos) << message;
+  EXPECT_NE(message.find("(in \"Status = \")"), std::string::npos) << message;
+}
+
+TEST(ValidateWhere, UnknownFieldsOfStaticObjectsAreListed) {
+  std::string message =
+      validation_error(job_with_stream("EmailCampaigns", {"where: \"Nope = 1\""}));
+  EXPECT_ERROR_AT(message, "test.yaml:15:16: ", "unknown field Nope");
+  for (const char* field : {"Id", "Name", "Status", "UpdatedAt"}) {
+    EXPECT_NE(message.find(field, message.find("unknown field Nope") + 18), std::string::npos)
+        << field << " is not listed in: " << message;
+  }
+  // Values are checked against the field's type too.
+  EXPECT_ERROR_AT(
+      validation_error(job_with_stream("EmailCampaigns", {"where: \"Id = 'abc'\""})),
+      "test.yaml:15:16: ", "Id");
+  Config ok = parse(job_with_stream(
+      "EmailCampaigns", {"where: \"Status = 'SENT' AND CreatedAt >= '2025-01-01'\""}));
+  EXPECT_NO_THROW(validate(ok, catalog()));
+}
+
+TEST(ValidateWhere, DynamicObjectsAreOnlyParsedAtLoad) {
+  // Only discovery knows the fields of Customers: an unknown name is not an error yet...
+  Config unknown_field = parse(job_with_stream("Customers", {"where: \"Nope = 1\""}));
+  EXPECT_NO_THROW(validate(unknown_field, catalog()));
+  // ...but text that does not parse is.
+  std::string message = validation_error(job_with_stream("Customers", {"where: \"Status = \""}));
+  EXPECT_ERROR_AT(message, "test.yaml:15:16: ", "job \"crm\", stream \"Customers\": where: ");
+  EXPECT_NE(message.find("expected"), std::string::npos) << message;
+  // Once resolved, validate_stream checks the fields.
+  Config resolved = parse(job_with_stream("Orders", {"where: \"Nope = 1\""}));
+  EXPECT_ERROR_AT(config_error([&] {
+                    validate_stream(resolved.jobs[0], resolved.jobs[0].streams[0], orders());
+                  }),
+                  "test.yaml:15:16: ", "unknown field Nope");
 }
 
 // ---- once discovery has resolved an object -----------------------------------------------------
