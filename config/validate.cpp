@@ -40,7 +40,7 @@ void check_where(const JobConfig& job, const StreamConfig& stream, const model::
   if (stream.where.empty()) return;
   try {
     predicate::Expr e = predicate::parse_predicate(stream.where);
-    if (object) (void)predicate::resolve(e, object->fields);
+    if (object) predicate::refuse_extended_fields(predicate::resolve(e, object->fields), object->fields);
   } catch (const model::Error& e) {
     problems.add(Problem(stream.location_of("where"),
                          fmt::format("{}: where: {} (in \"{}\")", stream_label(job, stream), e.what(), stream.where)));

@@ -17,17 +17,18 @@ namespace {
 
 bool holds_undeclared(const json::object& rec, const std::set<std::string, std::less<>>& declared,
                       const std::set<std::string, std::less<>>& containers) {
+  std::string path;  // reused: no allocation per property once grown
   for (const auto& kv : rec) {
     const std::string_view key = kv.key();
-    if (containers.count(key)) {
+    if (containers.find(key) != containers.end()) {
       if (!kv.value().is_object()) continue;
       for (const auto& sub : kv.value().get_object()) {
-        std::string path(key);
+        path.assign(key);
         path += '.';
         path += std::string_view(sub.key());
-        if (!declared.count(path)) return true;
+        if (declared.find(std::string_view(path)) == declared.end()) return true;
       }
-    } else if (!declared.count(key)) {
+    } else if (declared.find(key) == declared.end()) {
       return true;
     }
   }

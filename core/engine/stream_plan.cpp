@@ -32,27 +32,24 @@ Where plan_where(const StreamRequest& req, const model::ObjectDescriptor& object
   predicate::Expr expr;
   try {
     expr = predicate::resolve(predicate::parse_predicate(req.where_text), object.fields);
+    predicate::refuse_extended_fields(expr, object.fields);
   } catch (const model::Error& e) {
     config_error(std::string("where: ") + e.what());
-  }
-  for (const auto& name : predicate::fields_of(expr)) {
-    const model::FieldDescriptor* f = object.find_field(name);
-    if (f && f->extended) {
-      config_error("where: field " + name + " is an extended field, only returned by per-row requests; "
-                   "it cannot be filtered on");
-    }
   }
   const std::string child_field = fan_out ? fan_out->child_field : std::string();
   auto is_parent_set = [&](std::string_view field, model::FilterOp op) {
     return !child_field.empty() && field == child_field &&
            (op == model::FilterOp::kEq || op == model::FilterOp::kIn);
   };
-  predicate::Split split = predicate::split(expr, [&](std::string_view field, model::FilterOp op, std::size_t) {
+  auto is_native = [&](std::string_view field, model::FilterOp op, std::size_t value_count) {
     // Multi-valued fields stay local: the server's meaning of `==` on an array is not specified.
     const model::FieldDescriptor* f = object.find_field(field);
     if (f && f->multi_valued) return false;
-    return object.native(field, op) || is_parent_set(field, op);
-  });
+    // The parent set is not a `search` constraint: RSQL's value limit does not bind it.
+    if (is_parent_set(field, op)) return true;
+    return object.native(field, op) && predicate::within_search_limit(op, value_count);
+  };
+  predicate::Split split = predicate::split(expr, is_native);
   std::vector<std::string> pushed_texts;
   for (const auto& c : split.native) {
     const model::FieldDescriptor* f = object.find_field(c.field);

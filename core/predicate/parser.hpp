@@ -26,7 +26,7 @@ namespace replicator::predicate {
 // Reserved words (never bare field names): AND OR NOT IN IS NULL TRUE FALSE.
 //
 // Every error is model::Error(kConfig) with a message "at column N: expected X but found Y";
-// callers prefix it with where the text came from (file:line:column of the `where:` key).
+// callers prefix it with where the text came from (file:line:column of the `where:` value).
 //
 // Thread safety: a Parser is a cursor over its own tokens; use one per thread.
 class Parser {

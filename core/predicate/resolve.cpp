@@ -238,4 +238,16 @@ model::Value to_value(const Literal& literal, const model::FieldDescriptor& fiel
   return convert(literal, field, zone, {});
 }
 
+void refuse_extended_fields(const Expr& expr, const std::vector<model::FieldDescriptor>& fields) {
+  for (const auto& name : fields_of(expr)) {
+    for (const auto& f : fields) {
+      if (f.name == name && f.extended) {
+        model::fail(model::ErrorKind::kConfig,
+                    "field " + name + " is an extended field, only returned by per-row requests; "
+                    "it cannot be filtered on");
+      }
+    }
+  }
+}
+
 }  // namespace replicator::predicate

@@ -36,6 +36,10 @@ const model::FieldDescriptor& find_field(std::string_view name,
 //     strings compared with each element as text. <, <=, >, >= are refused.
 Expr resolve(const Expr& expr, const std::vector<model::FieldDescriptor>& fields);
 
+// Throws model::Error(kConfig) "field F is an extended field, ..." when the resolved `expr`
+// names a field only per-row requests return (contract 3.8): no page can be filtered on it.
+void refuse_extended_fields(const Expr& expr, const std::vector<model::FieldDescriptor>& fields);
+
 // Converts `literal` to the representation rows use for `field` (model::Value's table):
 // STRING -> string, INTEGER/LONG -> int64, NUMBER -> Decimal{text as written}, BOOLEAN -> bool,
 // DATE -> "yyyy-MM-dd", TIMESTAMP -> Timestamp (naive forms and bare dates read in `zone`),

@@ -51,7 +51,6 @@ Expr merge_equalities(const Expr& e) {
 
 bool pushable(const Comparison& c, const NativeTest& is_native) {
   if (c.negated || c.values.empty()) return false;
-  if (c.op == model::FilterOp::kIn && c.values.size() > kMaxNativeInValues) return false;
   if (c.op != model::FilterOp::kIn && c.values.size() != 1) return false;
   for (const auto& v : c.values) {
     if (v.kind == Literal::Kind::kNull) return false;

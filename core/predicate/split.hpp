@@ -15,9 +15,16 @@ namespace replicator::predicate {
 // RSQL takes at most this many =in= values.
 inline constexpr std::size_t kMaxNativeInValues = 100;
 
+// Whether a constraint with `value_count` values fits in one `search` (contract 3.4).
+inline bool within_search_limit(model::FilterOp op, std::size_t value_count) {
+  return op != model::FilterOp::kIn || value_count <= kMaxNativeInValues;
+}
+
 // Whether the API filters `field` (a canonical logical name) with `op` natively, for a
-// constraint with `value_count` values. Usually ObjectDescriptor::native(field, op); a caller
-// that does not trust the server's semantics for a field (multi-valued ones, say) answers false.
+// constraint with `value_count` values. Usually ObjectDescriptor::native(field, op) and
+// within_search_limit(op, value_count); a caller that does not trust the server's semantics for
+// a field (multi-valued ones, say) answers false, and one whose target is not `search` (the
+// parent set of a fan-out, contract 3.7) may take more values.
 using NativeTest =
     std::function<bool(std::string_view field, model::FilterOp op, std::size_t value_count)>;
 
@@ -31,7 +38,7 @@ struct Split {
 // ever taken out of an OR or a NOT. Before deciding, a conjunct that is an OR of `=` / IN on one
 // field (`A = 1 OR A = 2 OR A IN (3)`) becomes `A IN (1, 2, 3)` (duplicates dropped; a single
 // value stays `=`). A conjunct goes native when it is one Comparison that is not NOT IN, holds no
-// NULL, has at most kMaxNativeInValues values and `is_native` accepts it. Native constraints
+// NULL and `is_native` accepts it (the value limit is is_native's to apply). Native constraints
 // keep their order of appearance; `local` is the AND of the other conjuncts in order.
 Split split(const Expr& expr, const NativeTest& is_native);
 

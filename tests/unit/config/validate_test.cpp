@@ -230,6 +230,14 @@ TEST(ValidateWhere, DynamicObjectsAreOnlyParsedAtLoad) {
                   "test.yaml:15:16: ", "unknown field Nope");
 }
 
+TEST(ValidateWhere, ExtendedFieldsOfStaticObjectsAreRefusedAtLoad) {
+  // plan_stream refuses a `where` on an extended field (contract 3.8); `check` must say so
+  // before the daemon starts, at the `where` value.
+  std::string message = validation_error(
+      job_with_stream("EmailCampaignsExtended", {"where: \"Subject = 'Hello'\""}));
+  EXPECT_ERROR_AT(message, "test.yaml:15:16: ", "extended");
+}
+
 // ---- once discovery has resolved an object -----------------------------------------------------
 
 model::ObjectDescriptor orders() {

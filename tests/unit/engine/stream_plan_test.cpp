@@ -350,6 +350,22 @@ TEST(StreamPlanFanOut, SeveralParentConstraintsIntersect) {
   EXPECT_EQ(ints(*either.fan_out->ids), (std::vector<std::int64_t>{3, 5}));
 }
 
+TEST(StreamPlanFanOut, ParentSetsAreNotBoundByTheSearchInLimit) {
+  // The parent set is not a `search` constraint (contract 3.7): RSQL's 100-value =in= limit does
+  // not apply, and 101 ids must not fall back to listing every parent.
+  std::string in_list;
+  std::vector<std::int64_t> expected;
+  for (std::int64_t i = 1; i <= 101; ++i) {
+    in_list += (i > 1 ? ", " : "") + std::to_string(i);
+    expected.push_back(i);
+  }
+  StreamSpec spec = plan_child(request("EmailCampaignResults", "CampaignId IN (" + in_list + ")"));
+  ASSERT_TRUE(spec.fan_out);
+  ASSERT_TRUE(spec.fan_out->ids) << "101 parent ids: every parent would be listed";
+  EXPECT_EQ(ints(*spec.fan_out->ids), expected);
+  EXPECT_FALSE(spec.local_filter);
+}
+
 TEST(StreamPlanFanOut, OtherFiltersOnTheParentFieldStayLocal) {
   StreamSpec spec = plan_child(request("EmailCampaignResults", "CampaignId != 3"));
   ASSERT_TRUE(spec.fan_out);

@@ -278,7 +278,8 @@ TEST(SplitProperty, NativeAndLocalEvaluateExactlyLikeTheOriginal) {
     for (auto& r : table) {
       for (auto& c : r) c = gen.coin();
     }
-    const Split s = split(original, [&](std::string_view f, model::FilterOp op, std::size_t) {
+    const Split s = split(original, [&](std::string_view f, model::FilterOp op, std::size_t n) {
+      if (!within_search_limit(op, n)) return false;
       for (std::size_t i = 0; i < fields.size(); ++i) {
         if (fields[i].name == f) return table[i][static_cast<int>(op)];
       }

@@ -12,7 +12,8 @@ namespace {
 using model::FilterOp;
 
 // Like the catalog: Status takes = and IN, CreatedAt ranges, Id everything the API knows.
-bool native(std::string_view field, FilterOp op, std::size_t) {
+bool native(std::string_view field, FilterOp op, std::size_t value_count) {
+  if (!within_search_limit(op, value_count)) return false;
   if (field == "Status") return op == FilterOp::kEq || op == FilterOp::kIn;
   if (field == "CreatedAt") return op == FilterOp::kGe || op == FilterOp::kLt;
   if (field == "Id") return op != FilterOp::kNe;
