@@ -13,6 +13,9 @@ packages=(
   postgresql
   # util-linux provides runuser and flock
   util-linux procps
+  # operator-surface tests: promtool and a real Prometheus (deploy/ rules, scrape config, a
+  # scrape of the daemon), headless Chromium for the /status page, systemd-analyze for the unit
+  prometheus chromium systemd
 )
 
 missing=()
