@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
@@ -39,6 +40,7 @@
 #include "core/model/timestamp.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/systemd_notify.hpp"
 #include "daemon/version.hpp"
 #include "sinks/postgres/postgres_sink.hpp"
 
@@ -179,6 +181,9 @@ struct App::Impl {
   std::optional<config::Config> pending_config;  // a reloaded config waiting for the jobs to stop
   std::thread probe_thread;
   std::atomic<bool> probe_stop{false};
+  // systemd (run only): READY=1 once the config is loaded and every destination answered.
+  SystemdNotifier notifier{std::string()};
+  std::atomic<bool> ready_sent{false};
 
   explicit Impl(config::Config c) : cfg(std::move(c)) {
     catalog = cfg.catalog_path.empty() ? config::builtin_catalog() : config::load_catalog_file(cfg.catalog_path);
@@ -553,6 +558,7 @@ struct App::Impl {
         if (stop) break;
       }
       auto outcomes = co_await run_job_once(job, std::nullopt);
+      notify_cycle_status(job.cfg.name);
       bool ok = std::all_of(outcomes.begin(), outcomes.end(), [](const StreamOutcome& o) { return o.ok; });
       failures = ok ? 0 : failures + 1;
     }
@@ -573,10 +579,44 @@ struct App::Impl {
     }
   }
 
+  // After each probe: READY=1 the first time every destination answers, a STATUS= line naming
+  // the unreachable one until then.
+  void notify_readiness() {
+    if (ready_sent || !config_loaded) return;
+    std::string waiting;
+    {
+      std::lock_guard lock(ready_mutex);
+      for (const auto& [name, error] : destination_errors) {
+        if (!error.empty()) waiting = "waiting for destination " + name + ": " + error;
+      }
+    }
+    if (!waiting.empty()) {
+      notifier.status(waiting);
+      return;
+    }
+    ready_sent = true;
+    notifier.ready(std::to_string(cfg.jobs.size()) + " job(s), admin on http://" +
+                   (admin ? admin->address() : cfg.server.listen));
+  }
+
+  // STATUS= after each cycle: what `systemctl status` shows between cycles.
+  void notify_cycle_status(const std::string& job_name) {
+    int idle = 0, running = 0, failed = 0;
+    for (const auto& s : board.snapshot()) {
+      if (s.state == "running") ++running;
+      else if (s.state == "failed") ++failed;
+      else ++idle;
+    }
+    notifier.status(fmt::format("{} stream(s): {} idle, {} running, {} failed; last cycle: job {} at {}",
+                                idle + running + failed, idle, running, failed, job_name,
+                                model::format_timestamp(clock.now())));
+  }
+
   void start_probe_thread() {
     probe_thread = std::thread([this] {
       while (!probe_stop) {
         probe_destinations_once();
+        notify_readiness();
         for (int i = 0; i < 100 && !probe_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
@@ -664,11 +704,18 @@ struct App::Impl {
     return {404, "text/plain; charset=utf-8", "not found\n"};
   }
 
+  // Turns on the scheduler's io_context: /healthz reads its time, and it feeds systemd's watchdog,
+  // so a loop that stops turning stops the keep-alives and systemd restarts the service.
   asio::awaitable<void> heartbeat() {
     asio::steady_timer t(net);
+    std::chrono::microseconds period = std::chrono::seconds(1);
+    if (auto w = notifier.watchdog_interval()) {
+      period = std::clamp<std::chrono::microseconds>(*w / 4, std::chrono::milliseconds(50), period);
+    }
     while (!stop) {
       heartbeat_ms = clock.now().ms;
-      t.expires_after(std::chrono::seconds(1));
+      notifier.watchdog_ping();
+      t.expires_after(period);
       co_await t.async_wait(kTuple);
     }
   }
@@ -687,6 +734,7 @@ App::~App() = default;
 int App::run() {
   Impl& m = *impl_;
   std::signal(SIGPIPE, SIG_IGN);
+  m.notifier = SystemdNotifier::from_environment();
   m.build();
   m.config_loaded = true;
   m.heartbeat_ms = m.clock.now().ms;
@@ -708,6 +756,7 @@ int App::run() {
     if (ec) return;
     if (sig == SIGHUP) {
       spdlog::info("SIGHUP: reloading {}", m.cfg.path);
+      m.notifier.reloading();
       try {
         config::Config fresh = config::load_config(m.cfg.path);
         model::Catalog fresh_catalog =
@@ -718,6 +767,7 @@ int App::run() {
         m.stop_jobs();  // jobs stop between pages; then they restart with the new config
       } catch (const std::exception& e) {
         spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+        m.notifier.ready(std::string("reload failed, kept the running configuration: ") + e.what());
       }
       signals.async_wait(on_signal);
       return;
@@ -725,6 +775,7 @@ int App::run() {
     spdlog::info("{}: stopping (the page in flight finishes, nothing half-done is committed)",
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
     reload_requested = false;
+    m.notifier.stopping();
     m.stop_jobs();
     grace = std::make_unique<asio::steady_timer>(m.net, std::chrono::seconds(60));
     grace->async_wait([&m](const boost::system::error_code& gec) {
@@ -752,8 +803,10 @@ int App::run() {
             m.board.clear();
             m.build();
             spdlog::info("configuration reloaded: {} job(s)", m.jobs.size());
+            m.notifier.ready("configuration reloaded: " + std::to_string(m.jobs.size()) + " job(s)");
           } catch (const std::exception& ex) {
             spdlog::error("reload failed while rebuilding: {}", ex.what());
+            m.notifier.ready(std::string("reload failed while rebuilding: ") + ex.what());
           }
           start_jobs();
           return;
