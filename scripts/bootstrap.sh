@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages actito-replicator needs to build, test and run its demo.
 # Idempotent: only missing packages are installed. Needs root (or sudo) when something is missing.
+#   bash scripts/bootstrap.sh                  everything to build, test and run the demo
+#   bash scripts/bootstrap.sh --runtime        only what the built binaries need to run (the
+#                                              container's runtime stage, deploy/Dockerfile)
+#   bash scripts/bootstrap.sh --list-runtime   print that runtime list, one package a line
 set -euo pipefail
 
 packages=(
@@ -17,6 +21,29 @@ packages=(
   # scrape of the daemon), headless Chromium for the /status page, systemd-analyze for the unit
   prometheus chromium systemd
 )
+
+# What actito-replicator and actito-sim need at run time, and nothing else: the shared libraries
+# they link directly (libc6, libgcc-s1 and libstdc++6 are in every Debian image) plus the CA
+# bundle that TLS verification of the Actito API reads. Transitive libraries (libpq5, Kerberos,
+# ...) come in as dependencies of these. tests/deploy checks this list against `ldd` of the
+# built binaries, so the slim image cannot miss a library.
+runtime_packages=(
+  libpqxx-6.4 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libssl3
+  ca-certificates
+)
+
+case "${1:-}" in
+  "") ;;
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  --list-runtime)
+    printf '%s\n' "${runtime_packages[@]}"
+    exit 0
+    ;;
+  *)
+    echo "usage: $0 [--runtime | --list-runtime]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
