@@ -8,9 +8,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-profiles=${DEMO_PROFILES:-20000}
-records=${DEMO_RECORDS:-5000}
 seconds=${DEMO_SECONDS:-25}
+# The simulator's and the daemon's command lines and the job file, shared with
+# deploy/docker-compose.yml: demo_sim_args, demo_daemon_args, demo_config.
+# shellcheck source=scripts/demo-commands.sh
+source "$root/scripts/demo-commands.sh"
 
 bash scripts/bootstrap.sh
 REPLICATOR_TARGETS="actito-replicator actito-sim" scripts/build.sh build -DREPLICATOR_WERROR=ON
@@ -43,49 +45,24 @@ PG_DSN=$(cat "$work/pg/dsn")
 export PG_DSN
 psql_() { psql "$PG_DSN" -X -v ON_ERROR_STOP=1 "$@"; }
 
-echo "== actito-sim: $profiles profiles, $records custom records, mutating every 2 s"
+echo "== actito-sim: $demo_profiles profiles, $demo_records custom records, mutating every 2 s"
 sim_port=$(free_port 18089)
-"$sim" --port "$sim_port" --profiles "$profiles" --custom-records "$records" --seed 7 \
-  --mutate-every 2s --mutate-updates 100 --mutate-creates 20 --mutate-deletes 2 \
-  >"$work/sim.log" 2>&1 &
+"$sim" --port "$sim_port" "${demo_sim_args[@]}" >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/sim.log" && break; sleep 0.1; done
 head -n 1 "$work/sim.log"
 
 admin_port=$(free_port 19464)
+# The job file ($demo_config) reads these.
 export ACTITO_API_KEY=sim-api-key
-cat >"$work/replicator.yaml" <<YAML
-server:
-  listen: 127.0.0.1:$admin_port
-log:
-  level: info
-  format: text
-connections:
-  sim:
-    base_url: http://127.0.0.1:$sim_port
-    entity: acme
-    api_key: \${ACTITO_API_KEY}
-    calls_per_minute: 100         # the simulator enforces the real limits too
-destinations:
-  warehouse:
-    dsn: \${PG_DSN}
-    schema: actito
-jobs:
-  - name: crm
-    connection: sim
-    destination: warehouse
-    schedule: { every: 5s }
-    lookback: 0s
-    streams:
-      - object: Customers
-      - object: Orders
-YAML
+export REPLICATOR_LISTEN=127.0.0.1:$admin_port
+export ACTITO_BASE_URL=http://127.0.0.1:$sim_port
 
 echo "== actito-replicator check"
-"$bin" check -c "$work/replicator.yaml"
+"$bin" check -c "$demo_config"
 
 echo "== actito-replicator run (for $seconds s, a cycle every 5 s)"
-"$bin" run -c "$work/replicator.yaml" --log-format text 2>"$work/daemon.log" &
+"$bin" "${demo_daemon_args[@]}" 2>"$work/daemon.log" &
 daemon=$!
 pids+=($daemon)
 sleep "$seconds"
@@ -108,7 +85,7 @@ done
 
 echo
 echo "== watermarks (actito-replicator state)"
-"$bin" state -c "$work/replicator.yaml" --log-format text
+"$bin" state -c "$demo_config" --log-format text
 
 echo
 echo "== a few rows of actito.customers"
