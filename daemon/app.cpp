@@ -148,11 +148,24 @@ struct JobRt {
   std::unique_ptr<SinkMetadataStore> metadata;
   std::unique_ptr<asio::steady_timer> sleeper;
   bool finished = false;
+  std::optional<bool> active;  // holds the job's lease (high availability); unknown before the first try
 };
+
+// How often a standby instance tries to take a job's lease: the takeover delay after the active
+// instance dies (PostgreSQL frees the lease as soon as it sees the connection closed).
+constexpr std::chrono::seconds kLeasePoll{2};
+
+// host:pid of this process, for PostgreSQL's application_name.
+std::string instance_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "?");
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
 
 struct StreamOutcome {
   std::string job, stream, mode;
   bool ok = false;
+  bool standby = false;  // not run: another instance holds the job's lease
   std::int64_t rows_read = 0, rows_written = 0, rows_deleted = 0, api_calls = 0, extended_calls = 0;
   double seconds = 0;
   std::optional<Timestamp> watermark;
@@ -242,7 +255,8 @@ struct App::Impl {
       sink_postgres::PostgresSinkOptions so;
       so.dsn = rt->destination->dsn.reveal();
       so.schema = rt->destination->schema;
-      so.application_name = "actito-replicator/" + j.name;
+      // Names this instance in pg_stat_activity: a standby shows who holds the job's lease.
+      so.application_name = "actito-replicator/" + j.name + " " + instance_name();
       rt->sink = std::make_unique<engine::SinkWorker>(std::make_unique<sink_postgres::PostgresSink>(so),
                                                       "job " + j.name);
       rt->metadata = std::make_unique<SinkMetadataStore>(*rt->sink);
@@ -294,6 +308,7 @@ struct App::Impl {
     std::int64_t calls0 = conn.client->calls();
     board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
       st.state = "running";
+      st.held_by.clear();
       st.last_run_started = started;
       st.progress_rows = 0;
       st.progress_total = -1;
@@ -521,8 +536,65 @@ struct App::Impl {
     out << "\n";
   }
 
+  // High availability: a job runs on one instance at a time, the one holding its lease on the
+  // destination (Sink::try_acquire_lease). Returns "" when this instance holds it, else a
+  // sentence saying who does; throws when the destination cannot answer.
+  asio::awaitable<std::string> take_lease(JobRt& job) {
+    const std::string key = "job " + job.cfg.name;
+    bool held = false;
+    std::string holder;
+    std::function<void(engine::Sink&)> work = [&key, &held, &holder](engine::Sink& sink) {
+      held = sink.try_acquire_lease(key);
+      if (!held) holder = sink.lease_holder(key);
+    };
+    co_await job.sink->run(std::move(work));
+    metrics.job_active.Add({{"job", job.cfg.name}}).Set(held ? 1 : 0);
+    const bool was = job.active.value_or(!held);
+    job.active = held;
+    std::string who = holder.empty() ? std::string("an instance that just released it") : holder;
+    if (held && !was) {
+      spdlog::info("job {}: this instance runs it now (took its lease on {}.{})", job.cfg.name,
+                   job.destination->name, job.destination->schema);
+    } else if (!held && was) {
+      spdlog::info("job {}: standby, another instance runs it: {}", job.cfg.name, who);
+    }
+    co_return held ? std::string() : who;
+  }
+
   asio::awaitable<std::vector<StreamOutcome>> run_job_once(JobRt& job, std::optional<std::string> only_stream) {
     std::vector<StreamOutcome> outcomes;
+    std::string holder, lease_error;
+    try {
+      holder = co_await take_lease(job);
+    } catch (const std::exception& e) {
+      lease_error = std::string("cannot take the job's lease on destination ") + job.destination->name + ": " +
+                    e.what();
+    }
+    if (!holder.empty() || !lease_error.empty()) {
+      auto now = clock.now();
+      for (const auto& s : job.cfg.streams) {
+        if (only_stream && s.object != *only_stream) continue;
+        StreamOutcome out;
+        out.job = job.cfg.name;
+        out.stream = s.object;
+        out.standby = lease_error.empty();
+        out.error = lease_error.empty() ? "standby: another instance runs this job: " + holder : lease_error;
+        board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
+          st.state = out.standby ? "standby" : "failed";
+          st.held_by = holder;
+          if (!out.standby) {
+            st.last_run_finished = now;
+            st.last_error = out.error;
+          }
+        });
+        if (!out.standby) {
+          metrics.cycles.Add({{"job", out.job}, {"stream", out.stream}, {"result", "failure"}}).Increment();
+          spdlog::error("{}/{}: cycle failed: {}", out.job, out.stream, out.error);
+        }
+        outcomes.push_back(std::move(out));
+      }
+      co_return outcomes;
+    }
     for (const auto& s : job.cfg.streams) {
       if (stop) break;
       if (only_stream && s.object != *only_stream) continue;
@@ -559,6 +631,19 @@ struct App::Impl {
       }
       auto outcomes = co_await run_job_once(job, std::nullopt);
       notify_cycle_status(job.cfg.name);
+      if (!outcomes.empty() && outcomes.front().standby) {
+        // Another instance runs the job: try its lease again soon, so that a takeover is quick;
+        // the first cycle after a takeover runs at once.
+        failures = 0;
+        first = true;
+        Timestamp retry{clock.now().ms + std::chrono::duration_cast<std::chrono::milliseconds>(kLeasePoll).count()};
+        for (const auto& s : job.cfg.streams) {
+          board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) { st.next_run = retry; });
+        }
+        job.sleeper->expires_after(kLeasePoll);
+        co_await job.sleeper->async_wait(kTuple);
+        continue;
+      }
       bool ok = std::all_of(outcomes.begin(), outcomes.end(), [](const StreamOutcome& o) { return o.ok; });
       failures = ok ? 0 : failures + 1;
     }
@@ -649,6 +734,7 @@ struct App::Impl {
       o["last_rows_written"] = s.last_rows_written;
       o["last_api_calls"] = s.last_api_calls;
       o["next_run"] = ts(s.next_run);
+      if (s.state == "standby") o["held_by"] = s.held_by;
       if (s.state == "running") {
         o["progress_rows"] = s.progress_rows;
         o["progress_total"] = s.progress_total;
@@ -898,7 +984,7 @@ int App::once(const OnceOptions& options) {
   bool all_ok = true;
   for (const auto& o : outcomes) {
     all_ok = all_ok && o.ok;
-    rows.push_back({o.job, o.stream, o.mode.empty() ? "-" : o.mode, o.ok ? "ok" : "FAILED",
+    rows.push_back({o.job, o.stream, o.mode.empty() ? "-" : o.mode, o.ok ? "ok" : o.standby ? "NOT RUN" : "FAILED",
                     std::to_string(o.rows_read), std::to_string(o.rows_written), std::to_string(o.rows_deleted),
                     std::to_string(o.api_calls), fmt_seconds(o.seconds), fmt_ts(o.watermark)});
   }

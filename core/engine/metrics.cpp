@@ -57,6 +57,11 @@ Metrics::Metrics(Registry& registry, const std::string& version)
               .Name("actito_replicator_lag_seconds")
               .Help("Now minus the stream's watermark")
               .Register(registry)),
+      job_active(BuildGauge()
+                     .Name("actito_replicator_job_active")
+                     .Help("1 while this instance holds the job's lease and runs it, 0 while another "
+                           "instance does (high availability)")
+                     .Register(registry)),
       up(BuildGauge().Name("actito_replicator_up").Help("1 while the daemon runs").Register(registry)),
       build_info(BuildGauge()
                      .Name("actito_replicator_build_info")

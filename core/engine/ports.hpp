@@ -187,6 +187,21 @@ class Sink {
   // Metadata cache, by a key naming the Actito account (connection base URL and entity).
   virtual std::optional<CachedMetadata> load_metadata(const std::string& key) = 0;
   virtual void store_metadata(const std::string& key, const CachedMetadata& metadata) = 0;
+  // High availability (several instances running one config): a job's lease on the destination.
+  // Returns true when this sink holds the lease named `key`, taking it when it is free. Once
+  // taken, the sink keeps it for its lifetime, and every later call runs on a session that holds
+  // it: after a reconnect the lease is taken again before anything else is done, and when another
+  // instance took it meanwhile the call fails (kTransient, "lease ... lost") and nothing is
+  // written. A sink that needs no coordination holds every lease.
+  virtual bool try_acquire_lease(const std::string& key) {
+    (void)key;
+    return true;
+  }
+  // Who holds lease `key` (for status output); "" when it is free or nobody can tell.
+  virtual std::string lease_holder(const std::string& key) {
+    (void)key;
+    return {};
+  }
 };
 
 // ---- time ---------------------------------------------------------------------------------------

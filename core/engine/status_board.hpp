@@ -17,7 +17,8 @@ struct StreamStatus {
   std::string job;
   std::string stream;
   std::string mode;               // incremental | append | full
-  std::string state = "idle";     // idle | running | failed | stopped
+  std::string state = "idle";     // idle | running | failed | stopped | standby
+  std::string held_by;            // standby: the instance that runs the job (its PG session)
   std::optional<model::Timestamp> last_run_started;
   std::optional<model::Timestamp> last_run_finished;
   std::optional<model::Timestamp> last_success;

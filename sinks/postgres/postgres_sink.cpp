@@ -28,6 +28,8 @@ using model::quote_ident;
 
 // Advisory lock class for DDL (the second key is hashtext(schema)): "actr".
 constexpr int kDdlLockClass = 0x61637472;
+// Advisory lock class of the job leases (high availability): "actl".
+constexpr int kLeaseLockClass = 0x6163746c;
 // COPY data is sent in chunks of about this size.
 constexpr std::size_t kCopyChunk = 1 << 20;
 
@@ -152,10 +154,14 @@ struct PostgresSink::Impl {
   // Key-only staging tables for add_seen_keys, by target table; name and signature as above.
   std::map<std::string, Staging> key_staging;
   int staging_seq = 0;
+  // The job lease (try_acquire_lease): wanted from its first success on; held by `conn`?
+  std::optional<std::string> lease_key;
+  bool lease_held = false;
   bool state_table_ready = false;     // created, or seen and migrated, in this session
   bool metadata_table_ready = false;  // created or seen in this session
 
   void drop_connection() noexcept {
+    lease_held = false;
     staging.clear();
     key_staging.clear();
     state_table_ready = false;
@@ -171,7 +177,18 @@ struct PostgresSink::Impl {
   }
 
   pqxx::connection& connection() {
-    if (conn && conn->is_open()) return *conn;
+    if (!conn || !conn->is_open()) open_connection();
+    // A new session holds no lease, and a session that lost the race for it must not write:
+    // take it (back) before this session does anything.
+    if (lease_key && !lease_held && !take_lease(*conn, *lease_key)) {
+      model::fail(ErrorKind::kTransient, "the lease of " + *lease_key + " on schema " + options.schema +
+                                             " was lost: another instance runs it now (" +
+                                             holder(*conn, *lease_key) + ")");
+    }
+    return *conn;
+  }
+
+  void open_connection() {
     drop_connection();
     try {
       auto c = std::make_unique<pqxx::connection>(conninfo);
@@ -190,7 +207,32 @@ struct PostgresSink::Impl {
       drop_connection();
       throw ConnectFailure(f.kind, f.message);
     }
-    return *conn;
+  }
+
+  std::string lease_text(const std::string& key) const { return options.schema + "." + key; }
+
+  bool take_lease(pqxx::connection& c, const std::string& key) {
+    pqxx::nontransaction tx(c);
+    lease_held = tx.exec_params1("SELECT pg_try_advisory_lock($1::int, hashtext($2))",
+                                 std::to_string(kLeaseLockClass), lease_text(key))[0]
+                     .as<bool>();
+    return lease_held;
+  }
+
+  std::string holder(pqxx::connection& c, const std::string& key) {
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec_params(
+        "SELECT coalesce(nullif(a.application_name, ''), 'a session'), l.pid, "
+        "coalesce(host(a.client_addr), 'local'), "
+        "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?') "
+        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int::oid "
+        "AND l.objid = hashtext($2)::oid AND l.objsubid = 2 "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        std::to_string(kLeaseLockClass), lease_text(key));
+    if (r.empty()) return "";
+    return std::string(r[0][0].c_str()) + " (backend pid " + r[0][1].c_str() + ", client " + r[0][2].c_str() +
+           ", connected since " + r[0][3].c_str() + ")";
   }
 
   // Runs `fn`; maps whatever it throws (model::Error passes through) to a model::Error whose
@@ -905,6 +947,37 @@ void PostgresSink::check_privileges() {
              quote_ident("_replicator_check_" + std::to_string(m.conn->backendpid())) +
              " (id bigint PRIMARY KEY, v jsonb)");
     tx.abort();  // nothing stays behind
+  });
+}
+
+bool PostgresSink::try_acquire_lease(const std::string& key) {
+  Impl& m = *impl_;
+  return m.guarded("lease " + key + " on schema " + m.options.schema, [&] {
+    if (m.lease_key && *m.lease_key != key) {
+      model::fail(ErrorKind::kPermanent, "this sink already holds the lease of " + *m.lease_key);
+    }
+    try {
+      pqxx::connection& c = m.connection();
+      if (m.lease_held || m.take_lease(c, key)) {
+        m.lease_key = key;
+        return true;
+      }
+      return false;
+    } catch (const model::Error& e) {
+      // connection() could not take the lease back after a reconnect: another instance has it.
+      if (m.conn && m.conn->is_open() && !m.lease_held && m.lease_key) return false;
+      throw;
+    }
+  });
+}
+
+std::string PostgresSink::lease_holder(const std::string& key) {
+  Impl& m = *impl_;
+  return m.guarded("lease holder of " + key, [&] {
+    if (m.lease_held && m.lease_key == key) return std::string("this session");
+    // A read: no lease needed on the session that asks.
+    if (!m.conn || !m.conn->is_open()) m.open_connection();
+    return m.holder(*m.conn, key);
   });
 }
 

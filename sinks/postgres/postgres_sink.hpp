@@ -100,6 +100,13 @@ class PostgresSink final : public engine::Sink {
   std::optional<engine::CachedMetadata> load_metadata(const std::string& key) override;
   void store_metadata(const std::string& key, const engine::CachedMetadata& metadata) override;
 
+  // The lease is a session-level advisory lock (class "actl", key hashtext("<schema>.<key>")) on
+  // this sink's connection: it lasts as long as the session, so a killed instance frees it as
+  // soon as PostgreSQL notices the closed connection. lease_holder reads pg_locks and
+  // pg_stat_activity: "<application_name> (backend pid N, client ADDR, connected since T)".
+  bool try_acquire_lease(const std::string& key) override;
+  std::string lease_holder(const std::string& key) override;
+
   // For the `check` command: connects, and verifies that the role can create the schema (or use
   // and create in the existing one) and a table in it, inside a transaction that is rolled back.
   // Throws model::Error with a message saying what is missing.

@@ -205,4 +205,19 @@ std::vector<std::string> check_exposition(const std::string& text, std::vector<s
   return problems;
 }
 
+double metric_value(const std::string& exposition, const std::string& name, const std::vector<std::string>& labels) {
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    const auto close = line.find('}');
+    if (close == std::string::npos) continue;
+    const std::string label_text = line.substr(0, close);
+    bool all = true;
+    for (const auto& l : labels) all = all && label_text.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(close + 1));
+  }
+  return -1;
+}
+
 }  // namespace replicator::e2e

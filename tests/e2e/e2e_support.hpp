@@ -73,4 +73,8 @@ std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path
 // HELP and TYPE before its samples. Returns a list of problems (empty = valid) and fills `names`.
 std::vector<std::string> check_exposition(const std::string& text, std::vector<std::string>* names);
 
+// The value of the first sample of metric `name` in a Prometheus exposition whose labels contain
+// every `labels` entry (written `key="value"`); -1 when there is none.
+double metric_value(const std::string& exposition, const std::string& name, const std::vector<std::string>& labels);
+
 }  // namespace replicator::e2e

@@ -59,23 +59,6 @@ std::size_t gets_of(const Simulator& sim, std::int64_t after, const std::string&
   return n;
 }
 
-// The value of the sample of `name` whose labels contain every `labels` entry ("k=\"v\"");
-// -1 when there is none.
-double metric_value(const std::string& text, const std::string& name, const std::vector<std::string>& labels) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0) continue;
-    const auto close = line.find('}');
-    const std::string label_text = line.substr(0, close);
-    if (std::all_of(labels.begin(), labels.end(),
-                    [&](const std::string& l) { return label_text.find(l) != std::string::npos; })) {
-      return std::stod(line.substr(close + 1));
-    }
-  }
-  return -1;
-}
-
 std::set<std::int64_t> pg_ids(const std::string& sql) {
   std::set<std::int64_t> out;
   pqxx::connection c(World::dsn());

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -1360,6 +1361,79 @@ TEST_F(PostgresSinkTest, ValuesRoundTripExactly) {
               .as<bool>());
     }
   }
+}
+
+// ---- job leases (high availability) -------------------------------------------------------------
+
+PostgresSinkOptions instance(PostgresSinkOptions o, const std::string& name) {
+  o.application_name = name;
+  return o;
+}
+
+TEST_F(PostgresSinkTest, ALeaseIsHeldByOneSinkAtATimeAndNamesItsHolder) {
+  const std::string a_name = "lease-a-" + schema_.name(), b_name = "lease-b-" + schema_.name();
+  PostgresSink a(instance(options(), a_name)), b(instance(options(), b_name));
+  EXPECT_TRUE(a.try_acquire_lease("job crm"));
+  EXPECT_TRUE(a.try_acquire_lease("job crm")) << "taking a held lease again is a no-op";
+  EXPECT_FALSE(b.try_acquire_lease("job crm"));
+  const std::string holder = b.lease_holder("job crm");
+  EXPECT_NE(holder.find(a_name), std::string::npos) << holder;
+  EXPECT_NE(holder.find("backend pid "), std::string::npos) << holder;
+  EXPECT_EQ(a.lease_holder("job crm"), "this session");
+  // Another job, or the same job replicated into another schema, is another lease.
+  PostgresSink c(instance(options(), b_name + "-c"));
+  EXPECT_TRUE(c.try_acquire_lease("job orders"));
+  PostgresSinkOptions other = instance(options(), b_name + "-d");
+  other.schema = schema_.name() + "_other";
+  PostgresSink d(other);
+  EXPECT_TRUE(d.try_acquire_lease("job crm"));
+}
+
+TEST_F(PostgresSinkTest, ALostLeaseStopsWritesUntilItIsTakenBack) {
+  const std::string a_name = "lease-a-" + schema_.name(), b_name = "lease-b-" + schema_.name();
+  auto spec = customers_spec();
+  PostgresSink a(instance(options(), a_name));
+  ASSERT_TRUE(a.try_acquire_lease("job crm"));
+  a.prepare(spec);
+  ASSERT_EQ(a.commit(spec, std::vector<Row>{customer(1, "Ann")}, state_at(1000)).rows_written, 1);
+
+  // A's session dies (a network cut, a killed backend): its lease goes with it.
+  {
+    pqxx::nontransaction tx(db_);
+    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                   a_name);
+  }
+  auto b = std::make_unique<PostgresSink>(instance(options(), b_name));
+  bool taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = b->try_acquire_lease("job crm");
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(taken) << "the lease of a dead session was not freed";
+
+  // A notices on its next call; after that, it reconnects but may not write: B runs the job.
+  auto first = error_of([&] { a.commit(spec, std::vector<Row>{customer(2, "Bob")}, state_at(2000)); });
+  EXPECT_EQ(first.kind(), ErrorKind::kTransient);
+  auto lost = error_of([&] { a.commit(spec, std::vector<Row>{customer(3, "Cid")}, state_at(3000)); });
+  EXPECT_EQ(lost.kind(), ErrorKind::kTransient);
+  EXPECT_NE(std::string(lost.what()).find("lease of job crm"), std::string::npos) << lost.what();
+  EXPECT_NE(std::string(lost.what()).find(b_name), std::string::npos) << "should name the new holder: " << lost.what();
+  // Still not: every call checks, not only the one after the reconnect.
+  auto again = error_of([&] { a.commit(spec, std::vector<Row>{customer(4, "Dee")}, state_at(4000)); });
+  EXPECT_NE(std::string(again.what()).find("was lost"), std::string::npos) << again.what();
+  EXPECT_EQ(customers(), (std::vector<std::string>{"1|Ann|<null>"})) << "a sink without its lease wrote";
+  EXPECT_FALSE(a.try_acquire_lease("job crm"));
+
+  // B stops: A takes the lease back and writes again.
+  b.reset();
+  taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = a.try_acquire_lease("job crm");
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(a.commit(spec, std::vector<Row>{customer(3, "Cid")}, state_at(3000)).rows_written, 1);
+  EXPECT_EQ(customers(), (std::vector<std::string>{"1|Ann|<null>", "3|Cid|<null>"}));
 }
 
 // ---- throughput (manual) ------------------------------------------------------------------------
