@@ -82,7 +82,7 @@ namespace {
 constexpr std::string_view kTopKeys[] = {"server",       "log",      "catalog", "connections",
                                          "destinations", "defaults", "jobs"};
 constexpr std::string_view kServerKeys[] = {"listen"};
-constexpr std::string_view kLogKeys[] = {"level", "format"};
+constexpr std::string_view kLogKeys[] = {"level", "format", "progress_interval"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kLogFormats[] = {"auto", "text", "json"};
 constexpr std::string_view kConnectionKeys[] = {"environment",
@@ -218,6 +218,7 @@ class Parser {
     each(reader_.entries(item, "log settings", kLogKeys, problems_), l, [&](const Item& kv) {
       if (kv.key == "level") l.level = reader_.choice(kv, kLogLevels);
       if (kv.key == "format") l.format = reader_.choice(kv, kLogFormats);
+      if (kv.key == "progress_interval") l.progress_interval = reader_.duration(kv, std::chrono::seconds(1));
     });
     return l;
   }

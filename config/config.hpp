@@ -108,6 +108,8 @@ struct ServerConfig : Located {
 struct LogConfig : Located {
   std::string level = "info";   // trace | debug | info | warn | error
   std::string format = "auto";  // auto | text | json
+  // A running cycle logs its progress (rows, rows/s, pages, ETA) this often.
+  model::Duration progress_interval = std::chrono::seconds(10);
 };
 
 struct ConnectionConfig : Located {  // location: the connection's name key

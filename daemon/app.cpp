@@ -31,6 +31,7 @@
 #include "core/actito/rsql.hpp"
 #include "core/actito/source.hpp"
 #include "core/engine/metrics.hpp"
+#include "core/engine/progress.hpp"
 #include "core/engine/sink_worker.hpp"
 #include "core/engine/status_board.hpp"
 #include "core/engine/stream_plan.hpp"
@@ -180,7 +181,8 @@ struct App::Impl {
   engine::Metrics metrics{*registry, kVersion};
   engine::StatusBoard board;
   SystemClock clock;
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false};     // jobs stop between pages (SIGTERM, or a reload)
+  std::atomic<bool> exiting{false};  // the process ends: the heartbeat and the tickers stop
   std::map<std::string, std::unique_ptr<ConnectionRt>> connections;
   std::vector<std::unique_ptr<JobRt>> jobs;
   std::unique_ptr<AdminServer> admin;
@@ -312,6 +314,8 @@ struct App::Impl {
       st.last_run_started = started;
       st.progress_rows = 0;
       st.progress_total = -1;
+      st.progress_pages = 0;
+      st.progress_written = 0;
     });
     std::exception_ptr failure;
     engine::CycleProgress committed;  // what the committed pages hold, reported even on failure
@@ -324,20 +328,16 @@ struct App::Impl {
           metrics.extended_requests.Add({{"connection", conn.cfg.name}, {"object", spec.stream}});
       opts.on_extended_call = [&extended_counter] { extended_counter.Increment(); };
       std::string job_name = out.job, stream_name = out.stream;
-      auto last_log = std::chrono::steady_clock::now();
-      opts.on_page = [this, job_name, stream_name, t0, &last_log, &committed](const engine::CycleProgress& p) {
+      // The first page's totalElements is the cycle's total, except under a fan-out (one parent's).
+      const bool total_known = !spec.fan_out;
+      opts.on_page = [this, job_name, stream_name, total_known, &committed](const engine::CycleProgress& p) {
         committed = p;
         board.update(job_name, stream_name, [&](engine::StreamStatus& st) {
           st.progress_rows = p.rows_read;
-          st.progress_total = p.total_hint;
+          st.progress_total = total_known ? p.total_hint : -1;
+          st.progress_pages = p.pages;
+          st.progress_written = p.rows_written;
         });
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_log >= std::chrono::seconds(10)) {
-          last_log = now;
-          double secs = std::chrono::duration<double>(now - t0).count();
-          spdlog::info("{}/{}: {} rows read, {} written, {} pages, {:.0f} rows/s", job_name, stream_name,
-                       p.rows_read, p.rows_written, p.pages, secs > 0 ? p.rows_read / secs : 0.0);
-        }
       };
       opts.stop_on_undeclared = true;
       engine::CycleResult r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
@@ -549,7 +549,7 @@ struct App::Impl {
     };
     co_await job.sink->run(std::move(work));
     metrics.job_active.Add({{"job", job.cfg.name}}).Set(held ? 1 : 0);
-    const bool was = job.active.value_or(!held);
+    const bool was = job.active.value_or(true);  // the first take is not news; a first standby is
     job.active = held;
     std::string who = holder.empty() ? std::string("an instance that just released it") : holder;
     if (held && !was) {
@@ -792,13 +792,49 @@ struct App::Impl {
 
   // Turns on the scheduler's io_context: /healthz reads its time, and it feeds systemd's watchdog,
   // so a loop that stops turning stops the keep-alives and systemd restarts the service.
+  // Progress of running cycles (progress_ticker): a log line every log.progress_interval of a
+  // cycle, or the live line of `once` on a terminal.
+  std::map<std::pair<std::string, std::string>, std::int64_t> progress_logged_ms;
+
+  asio::awaitable<void> progress_ticker(bool live) {
+    asio::steady_timer t(net);
+    while (!exiting) {
+      const Timestamp now = clock.now();
+      std::string line;
+      for (const auto& s : board.snapshot()) {
+        if (s.state != "running" || !s.last_run_started) continue;
+        engine::ProgressSnapshot p;
+        p.rows_read = s.progress_rows;
+        p.rows_written = s.progress_written;
+        p.pages = s.progress_pages;
+        p.total = s.progress_total;
+        p.elapsed_seconds = static_cast<double>(now.ms - s.last_run_started->ms) / 1000.0;
+        const std::string text = s.job + "/" + s.stream + ": " + engine::describe_progress(p);
+        if (live) {
+          line += (line.empty() ? "" : " | ") + text;
+          continue;
+        }
+        auto& last = progress_logged_ms[{s.job, s.stream}];
+        const std::int64_t since = std::max(last, s.last_run_started->ms);
+        if (now.ms - since >= std::chrono::duration_cast<std::chrono::milliseconds>(cfg.log.progress_interval).count()) {
+          last = now.ms;
+          spdlog::info("{} (running for {})", text, engine::format_eta(p.elapsed_seconds));
+        }
+      }
+      if (live) set_status_line(line);
+      t.expires_after(live ? std::chrono::milliseconds(250) : std::chrono::milliseconds(1000));
+      co_await t.async_wait(kTuple);
+    }
+    if (live) set_status_line("");
+  }
+
   asio::awaitable<void> heartbeat() {
     asio::steady_timer t(net);
     std::chrono::microseconds period = std::chrono::seconds(1);
     if (auto w = notifier.watchdog_interval()) {
       period = std::clamp<std::chrono::microseconds>(*w / 4, std::chrono::milliseconds(50), period);
     }
-    while (!stop) {
+    while (!exiting) {
       heartbeat_ms = clock.now().ms;
       notifier.watchdog_ping();
       t.expires_after(period);
@@ -862,6 +898,7 @@ int App::run() {
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
     reload_requested = false;
     m.notifier.stopping();
+    m.exiting = true;
     m.stop_jobs();
     grace = std::make_unique<asio::steady_timer>(m.net, std::chrono::seconds(60));
     grace->async_wait([&m](const boost::system::error_code& gec) {
@@ -897,6 +934,7 @@ int App::run() {
           start_jobs();
           return;
         }
+        m.exiting = true;
         signals.cancel();
         if (grace) grace->cancel();
       });
@@ -905,6 +943,7 @@ int App::run() {
   };
   start_jobs();
   asio::co_spawn(m.net, m.heartbeat(), [](std::exception_ptr e) { log_exception("heartbeat", e); });
+  asio::co_spawn(m.net, m.progress_ticker(false), [](std::exception_ptr e) { log_exception("progress", e); });
   m.net.run();
   m.admin->stop();
   spdlog::info("stopped");
@@ -969,12 +1008,17 @@ int App::once(const OnceOptions& options) {
           auto r = co_await m.run_job_once(*j, options.stream);
           outcomes.insert(outcomes.end(), r.begin(), r.end());
         }
+        m.exiting = true;
         signals.cancel();
       },
       [&](std::exception_ptr e) {
         log_exception("once", e);
+        m.exiting = true;
         signals.cancel();
       });
+  // On a terminal, a live progress line; otherwise (cron, CI) the daemon's periodic log lines.
+  asio::co_spawn(m.net, m.progress_ticker(status_line_available()),
+                 [](std::exception_ptr e) { log_exception("progress", e); });
   m.net.run();
 
   if (options.stream && outcomes.empty()) {

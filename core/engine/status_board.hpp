@@ -30,8 +30,10 @@ struct StreamStatus {
   std::int64_t last_rows_read = 0;
   std::int64_t last_api_calls = 0;
   double last_duration_seconds = 0;
-  std::int64_t progress_rows = 0;    // while running
-  std::int64_t progress_total = -1;
+  std::int64_t progress_rows = 0;    // while running: rows read so far
+  std::int64_t progress_total = -1;  // rows the cycle will read, when known
+  std::int64_t progress_pages = 0;
+  std::int64_t progress_written = 0;
 };
 
 // Thread-safety: every method locks; readers get copies. Owned by the application.

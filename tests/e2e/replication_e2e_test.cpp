@@ -1,11 +1,17 @@
 // End to end: the real actito-replicator binary against the Actito simulator and a real
 // PostgreSQL. Each test has its own simulator, schema and job file.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -261,6 +267,72 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
   EXPECT_NE(again.out.find(" 200 "), std::string::npos) << "all 200 rows read again:\n" << again.out;
   auto no_confirm = run_binary({"reset", "-c", cfg, "--job", "crm"});
   EXPECT_EQ(no_confirm.exit_code, 2) << "without a terminal, reset must insist on --yes";
+}
+
+// A first sync slow enough to report progress: 3,000 rows in pages of 100, 120 ms per call.
+std::string slow_first_sync_config(World& w) {
+  std::string path = w.config("      - object: Customers\n        page_size: 100\n");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string log = "  format: json\n";
+  yaml.replace(yaml.find(log), log.size(), log + "  progress_interval: 1s\n");
+  write_file(path, yaml);
+  return path;
+}
+
+SimOptions slow_options() {
+  SimOptions o = sim_options(3000, 10);
+  o.faults.latency = std::chrono::milliseconds(120);
+  return o;
+}
+
+TEST(ReplicationE2E, LongFirstSyncLogsProgressWithRateAndEta) {
+  Simulator sim(slow_options());
+  sim.start();
+  World w(sim);
+  auto r = run_binary({"once", "-c", slow_first_sync_config(w)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<double> shares;
+  std::istringstream lines(r.err);
+  std::string line;
+  const std::regex progress(R"(crm/Customers: ([0-9,]+) of 3,000 rows \(([0-9.]+)%\), [0-9,]+ rows/s, [0-9,]+ pages, [0-9,]+ written, ETA [0-9]+ s \(running for [0-9]+ s\))");
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, progress)) shares.push_back(std::stod(m[2]));
+  }
+  ASSERT_GE(shares.size(), 2u) << "expected a progress line about every second:\n" << r.err;
+  EXPECT_TRUE(std::is_sorted(shares.begin(), shares.end())) << "the share went backwards";
+  EXPECT_LT(shares.front(), 100.0);
+}
+
+TEST(ReplicationE2E, OnceOnATerminalShowsALiveProgressLineAndClearsIt) {
+  Simulator sim(slow_options());
+  sim.start();
+  World w(sim);
+  const std::string cfg = slow_first_sync_config(w);
+  // util-linux `script` gives the command a pseudo-terminal and copies what it shows.
+  std::string out;
+  const std::string command =
+      "script -qec '" + std::string(REPLICATOR_BINARY) + " once -c " + cfg + "' /dev/null";
+  FILE* p = ::popen(command.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const std::string draw = "\r\x1b[Kcrm/Customers: ";
+  std::size_t draws = 0;
+  for (auto at = out.find(draw); at != std::string::npos; at = out.find(draw, at + 1)) ++draws;
+  EXPECT_GE(draws, 3u) << "the live line should be redrawn several times a second";
+  // The line is erased before the summary table: nothing of it is left in front of "job".
+  const auto table = out.find("rows read");
+  ASSERT_NE(table, std::string::npos) << out;
+  const auto last_draw = out.rfind(draw, table);
+  ASSERT_NE(last_draw, std::string::npos);
+  EXPECT_NE(out.find("\r\x1b[K", last_draw + draw.size()), std::string::npos) << "the live line was left on screen";
+  EXPECT_LT(out.find("\r\x1b[K", last_draw + draw.size()), table);
 }
 
 TEST(ReplicationE2E, BadConfigExitsTwoWithLocation) {

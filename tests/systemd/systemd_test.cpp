@@ -17,6 +17,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -234,6 +235,15 @@ TEST(DaemonUnderSystemd, ReadyAfterTheDestinationAnswersThenWatchdogReloadAndSto
   auto reloaded = sock.wait_for("READY=1", std::chrono::seconds(20));
   ASSERT_TRUE(reloaded) << d.stderr_text();
   EXPECT_NE(reloaded->find("configuration reloaded"), std::string::npos) << *reloaded;
+  // The heartbeat survives a reload (jobs stop and restart, the loop keeps turning).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::size_t after_reload = 0;
+  auto window = Clock::now() + std::chrono::seconds(1);
+  while (Clock::now() < window) {
+    auto m = sock.receive(std::chrono::milliseconds(100));
+    if (m && *m == "WATCHDOG=1") ++after_reload;
+  }
+  EXPECT_GE(after_reload, 3u) << "keep-alives stopped after the reload: systemd would restart the service";
 
   // SIGTERM: STOPPING=1 and a clean exit.
   d.signal(SIGTERM);
