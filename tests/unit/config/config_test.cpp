@@ -347,6 +347,7 @@ TEST(ConfigErrors, BadEnumValues) {
                      "log.level: expected one of trace | debug | info | warn | error");
   EXPECT_PARSE_ERROR("log:\n  format: yaml\n",
                      "test.yaml:2:11: ", "expected one of auto | text | json, got \"yaml\"");
+  EXPECT_PARSE_ERROR("log:\n  progress_interval: 500ms\n", "test.yaml:2:22: ", "log.progress_interval");
   EXPECT_PARSE_ERROR("destinations:\n  dw:\n    type: mysql\n    dsn: x\n",
                      "test.yaml:3:11: ", "destinations.dw.type: expected one of postgres");
 }
@@ -627,6 +628,7 @@ TEST(ConfigExample, LoadsAndValidatesAgainstTheBuiltInCatalog) {
   Config c = load_config(path, env_of({{"ACTITO_API_KEY", kApiKey}, {"PG_DSN", kDsn}}));
   EXPECT_NO_THROW(validate(c, load_catalog(c)));
   EXPECT_EQ(c.server.listen, "127.0.0.1:9464");
+  EXPECT_EQ(c.log.progress_interval, 10s);
   ASSERT_NE(c.find_connection("actito-main"), nullptr);
   EXPECT_EQ(c.find_connection("actito-main")->environment, "ENV-3");
   EXPECT_EQ(c.find_connection("actito-main")->api_key.reveal(), kApiKey);
