@@ -113,14 +113,19 @@ body{margin:0 auto;max-width:1500px;padding:1rem 1.5rem 2rem}
 h1{font-size:1.4rem;margin:.3rem 0}
 h2{font-size:1.1rem;margin:1.6rem 0 .5rem}
 .meta,.summary,footer{color:#57606a;margin:.25rem 0;font-size:.9rem}
+footer{margin-top:1rem}
 .summary{font-size:1rem;color:#1f2328}
-table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d0d7de}
-th,td{text-align:left;vertical-align:top;padding:.45rem .6rem;border-bottom:1px solid #d0d7de}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;min-width:1000px;table-layout:fixed;background:#fff;
+  border:1px solid #d0d7de}
+col.stream{width:11%}col.state{width:10%}col.time{width:15.25%}col.lag{width:9%}col.rows{width:9%}
+th,td{text-align:left;vertical-align:top;padding:.45rem .5rem;border-bottom:1px solid #d0d7de}
 th{background:#f6f8fa;font-weight:600;font-size:.8rem;color:#57606a;white-space:nowrap}
-td.rows,td.lag{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.rows,td.lag,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.stream{overflow-wrap:anywhere}
+td.lag span{white-space:nowrap}
 td.stream .name{font-weight:600}
-time{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.82rem;
-  white-space:nowrap}
+time{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.76rem}
 .rel,.detail,.mode{display:block;color:#57606a;font-size:.8rem}
 .none{color:#8c959f}
 .badge{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600;font-size:.8rem}
@@ -161,7 +166,16 @@ class PageWriter {
       raw("<span class=\"none\">").text(when_null).raw("</span>");
       return;
     }
-    raw("<time datetime=\"").text(*iso).raw("\">").text(*iso).raw("</time>");
+    raw("<time datetime=\"").text(*iso).raw("\">");
+    const auto t = iso->find('T');
+    if (t == std::string::npos) {
+      text(*iso);
+    } else {  // a line may break after the date: the text is still exactly the ISO string
+      text(std::string_view(*iso).substr(0, t + 1))
+          .raw("<wbr>")
+          .text(std::string_view(*iso).substr(t + 1));
+    }
+    raw("</time>");
     const auto at = epoch_ms(iso);
     if (at && now_ms_ && with_relative)
       raw("<span class=\"rel\">").text(relative(*at - *now_ms_)).raw("</span>");
@@ -270,7 +284,11 @@ void stream_rows(PageWriter& w, const json::object& s, const std::string& job, C
     const auto a = epoch_ms(started), b = epoch_ms(finished);
     if (a && b && *b >= *a) {
       char took[32];
-      std::snprintf(took, sizeof took, "took %.1f s", static_cast<double>(*b - *a) / 1000.0);
+      if (*b - *a < 1000) {
+        std::snprintf(took, sizeof took, "took %lld ms", static_cast<long long>(*b - *a));
+      } else {
+        std::snprintf(took, sizeof took, "took %.1f s", static_cast<double>(*b - *a) / 1000.0);
+      }
       w.raw("<span class=\"detail\">").text(took).raw("</span>");
     }
   }
@@ -293,7 +311,8 @@ void stream_rows(PageWriter& w, const json::object& s, const std::string& job, C
   }
   w.raw("</td>\n");
 
-  // Rows: in the table since the first sync, then what the last successful cycle did.
+  // Rows: written since the first sync (the state table's rows_total), then what the last
+  // successful cycle did.
   w.raw("<td class=\"rows\"><span class=\"total\">")
       .text(grouped(int_field(s, "rows_total").value_or(0)));
   w.raw("</span>");
@@ -450,9 +469,13 @@ std::string render_status_page(const json::value& status) {
     body.text(job).raw("</span></h2>\n<p class=\"job-summary\">");
     body.text(plural(counts.streams, "stream", "streams") + ": " + counts.text()).raw("</p>\n");
     body.raw(
-        "<table>\n<thead><tr><th>Stream</th><th>State</th><th>Last run</th><th>Last success</th>"
-        "<th>Watermark</th><th>Lag</th><th>Rows</th><th>Next run</th></tr></thead>\n<tbody>\n");
-    body.raw(rows.out()).raw("</tbody>\n</table>\n</section>\n");
+        "<div class=\"scroll\"><table>\n<colgroup><col class=\"stream\"><col class=\"state\">"
+        "<col class=\"time\"><col class=\"time\"><col class=\"time\"><col class=\"lag\">"
+        "<col class=\"rows\"><col class=\"time\"></colgroup>\n"
+        "<thead><tr><th>Stream</th><th>State</th><th>Last run</th><th>Last success</th>"
+        "<th>Watermark</th><th class=\"num\">Lag</th><th class=\"num\">Rows written</th>"
+        "<th>Next run</th></tr></thead>\n<tbody>\n");
+    body.raw(rows.out()).raw("</tbody>\n</table></div>\n</section>\n");
   }
 
   const auto failing = all.by_state.find("failing");
@@ -483,8 +506,9 @@ std::string render_status_page(const json::value& status) {
   }
   w.raw("</p>\n</header>\n<main>\n").raw(body.out()).raw("</main>\n");
   w.raw(
-      "<footer>Times are UTC. Rows: in the table since the first sync. Lag: now minus the "
-      "watermark. The same data as JSON: <a href=\"/status.json\">/status.json</a>, or /status "
+      "<footer>Times are UTC. Rows written: since the first sync, an updated row counting "
+      "again. Lag: now minus the watermark. The same data as JSON: <a "
+      "href=\"/status.json\">/status.json</a>, or /status "
       "with <code>Accept: application/json</code>.</footer>\n</body>\n</html>\n");
   return std::move(w.out());
 }

@@ -187,7 +187,9 @@ inline std::string html_text(std::string_view html) {
   std::size_t at = 0;
   for (const auto& tag : html_tags(html)) {
     if (tag.begin > at) raw += html_decode(html.substr(at, tag.begin - at));
-    raw += ' ';  // tags separate words as far as a reader is concerned (cells, blocks)
+    // Tags separate words as far as a reader is concerned (cells, blocks), except <wbr>, a mere
+    // line-break opportunity.
+    if (tag.name != "wbr") raw += ' ';
     at = tag.finish;
     if (!tag.end && (tag.name == "style" || tag.name == "script" || tag.name == "title")) {
       const auto close = html.find("</" + tag.name, at);
