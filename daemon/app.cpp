@@ -41,6 +41,7 @@
 #include "core/model/timestamp.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/status_page.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/version.hpp"
 #include "sinks/postgres/postgres_sink.hpp"
@@ -745,7 +746,7 @@ struct App::Impl {
     return json::serialize(root) + "\n";
   }
 
-  AdminResponse handle_admin(const std::string& path, const std::string&) {
+  AdminResponse handle_admin(const std::string& path, const std::string& accept) {
     if (path == "/metrics") {
       auto now = clock.now();
       for (const auto& s : board.snapshot()) {
@@ -782,7 +783,16 @@ struct App::Impl {
       if (ready) return {200, "text/plain; charset=utf-8", "ready\n"};
       return {503, "application/json", json::serialize(json::object{{"ready", false}, {"reasons", reason}}) + "\n"};
     }
-    if (path == "/status") return {200, "application/json", status_json()};
+    if (path == "/status" || path == "/status.json" || path == "/status.html") {
+      // One document: the HTML page is rendered from the very JSON a script would get.
+      std::string body = status_json();
+      if (path == "/status.json" || (path == "/status" && !prefers_html(accept))) {
+        return {200, "application/json", std::move(body)};
+      }
+      json::parse_options lenient;
+      lenient.allow_invalid_utf8 = true;  // an error text may hold any bytes an API answered
+      return {200, "text/html; charset=utf-8", render_status_page(json::parse(body, {}, lenient))};
+    }
     if (path == "/") {
       return {200, "text/plain; charset=utf-8",
               "actito-replicator " + std::string(kVersion) + "\n/metrics /healthz /readyz /status\n"};
