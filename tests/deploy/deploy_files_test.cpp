@@ -3,16 +3,15 @@
 // Dockerfile against the scripts CI runs, the runtime package list against `ldd`, and the job
 // files the image and the compose stack ship.
 #include <fnmatch.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "tests/deploy/deploy_support.hpp"
 #include "tests/e2e/e2e_support.hpp"
@@ -134,9 +133,10 @@ TEST(DeployPromql, SelectorsAreTheMetricsAndOnlyThem) {
 TEST(DeployPromql, AMisspelledMetricIsReported) {
   const std::map<std::string, std::string> families = {{"actito_replicator_rows_total", "counter"},
                                                        {"actito_replicator_cycle_duration_seconds", "histogram"}};
-  std::vector<Query> good = {{"p1", "rate(actito_replicator_rows_total[1m])"},
-                             {"p2", "histogram_quantile(0.5, rate(actito_replicator_cycle_duration_seconds_bucket[5m]))"},
-                             {"p3", "up{job=\"actito-replicator\"} == 0"}};
+  std::vector<Query> good = {
+      {"p1", "rate(actito_replicator_rows_total[1m])"},
+      {"p2", "histogram_quantile(0.5, rate(actito_replicator_cycle_duration_seconds_bucket[5m]))"},
+      {"p3", "up{job=\"actito-replicator\"} == 0"}};
   EXPECT_TRUE(unknown_metrics(good, families).empty());
   std::vector<Query> bad = {{"panel 'Rows' A", "rate(actito_replicator_row_total[1m])"},
                             {"panel 'Cycles' B", "actito_replicator_rows_total_bucket"},
@@ -249,8 +249,10 @@ DemoCommands demo_commands() {
   if (r.exit_code != 0) throw std::runtime_error("scripts/demo-commands.sh: " + r.err);
   std::vector<std::vector<std::string>> parts(1);
   for (const auto& line : lines_of(r.out)) {
-    if (line == "---") parts.emplace_back();
-    else parts.back().push_back(line);
+    if (line == "---")
+      parts.emplace_back();
+    else
+      parts.back().push_back(line);
   }
   if (parts.size() != 3 || parts[2].size() != 1) throw std::runtime_error("unexpected output: " + r.out);
   DemoCommands out;
@@ -280,8 +282,8 @@ TEST_F(DeployCompose, HasTheFiveServices) {
     ASSERT_TRUE(build) << s;
     EXPECT_EQ(build["context"].as<std::string>(), "..") << s;
     EXPECT_EQ(build["dockerfile"].as<std::string>(), "deploy/Dockerfile") << s;
-    EXPECT_TRUE(fs::exists(source_file("deploy/" + build["context"].as<std::string>() + "/" +
-                                       build["dockerfile"].as<std::string>())));
+    EXPECT_TRUE(fs::exists(
+        source_file("deploy/" + build["context"].as<std::string>() + "/" + build["dockerfile"].as<std::string>())));
   }
   EXPECT_EQ(service_key(services_["actito-sim"], "image").as<std::string>(),
             service_key(services_["actito-replicator"], "image").as<std::string>());
@@ -350,9 +352,8 @@ TEST_F(DeployCompose, AddressesAgreeAcrossServicesAndFiles) {
   // PostgreSQL: the service, with its user, password and database.
   const YAML::Node pg = services_["postgres"]["environment"];
   const std::string dsn = env["PG_DSN"].as<std::string>();
-  EXPECT_EQ(dsn, "host=postgres port=5432 dbname=" + pg["POSTGRES_DB"].as<std::string>() +
-                     " user=" + pg["POSTGRES_USER"].as<std::string>() +
-                     " password=" + pg["POSTGRES_PASSWORD"].as<std::string>());
+  EXPECT_EQ(dsn, "host=postgres port=5432 dbname=" + pg["POSTGRES_DB"].as<std::string>() + " user=" +
+                     pg["POSTGRES_USER"].as<std::string>() + " password=" + pg["POSTGRES_PASSWORD"].as<std::string>());
 
   // Prometheus scrapes the daemon's listen port, under the daemon's service name.
   const YAML::Node prom = YAML::LoadFile(source_file("deploy/prometheus/prometheus.yml"));
@@ -373,7 +374,8 @@ TEST_F(DeployCompose, AddressesAgreeAcrossServicesAndFiles) {
   const YAML::Node grafana = services_["grafana"];
   EXPECT_EQ(mount_target(grafana, "./grafana/provisioning"), "/etc/grafana/provisioning");
   const YAML::Node providers = YAML::LoadFile(source_file("deploy/grafana/provisioning/dashboards/dashboards.yml"));
-  EXPECT_EQ(mount_target(grafana, "./grafana/dashboards"), providers["providers"][0]["options"]["path"].as<std::string>());
+  EXPECT_EQ(mount_target(grafana, "./grafana/dashboards"),
+            providers["providers"][0]["options"]["path"].as<std::string>());
   const std::string home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].as<std::string>();
   EXPECT_EQ(home, providers["providers"][0]["options"]["path"].as<std::string>() + "/actito-replicator.json");
   const YAML::Node ds = YAML::LoadFile(source_file("deploy/grafana/provisioning/datasources/prometheus.yml"));
@@ -519,7 +521,8 @@ TEST(DeployDockerfile, BuildsWithCIsScriptsAndRunsSlimAsNonRoot) {
   ASSERT_FALSE(user.empty()) << "the image must not run as root";
   EXPECT_NE(user.substr(0, user.find(':')), "0");
   EXPECT_NE(user.substr(0, user.find(':')), "root");
-  EXPECT_NE(rt_runs[0].find("--uid " + user.substr(0, user.find(':'))), std::string::npos) << "USER is the created user";
+  EXPECT_NE(rt_runs[0].find("--uid " + user.substr(0, user.find(':'))), std::string::npos)
+      << "USER is the created user";
   // Health: the script, installed under the name the HEALTHCHECK runs, asking the admin port.
   const auto hc = healthcheck.find("CMD ");
   ASSERT_NE(hc, std::string::npos) << healthcheck;
@@ -576,7 +579,8 @@ TEST(DeployDockerfile, InstallShipsOnlyTheTwoBinariesTheImageBuilds) {
   // `cmake --install` in the image installs every install(TARGETS): each must be built there.
   auto files = run_command({"git", "-C", source_dir(), "ls-files", "*CMakeLists.txt"});
   ASSERT_EQ(files.exit_code, 0) << files.err;
-  static const std::regex kInstall(R"(install\s*\(\s*TARGETS\s+([^)]*?)\s+(RUNTIME|LIBRARY|ARCHIVE|DESTINATION|EXPORT))");
+  static const std::regex kInstall(
+      R"(install\s*\(\s*TARGETS\s+([^)]*?)\s+(RUNTIME|LIBRARY|ARCHIVE|DESTINATION|EXPORT))");
   std::set<std::string> installed;
   for (const auto& f : lines_of(files.out)) {
     const std::string text = read_text(source_file(f));
@@ -594,7 +598,8 @@ std::string package_name(std::string p) { return p.substr(0, p.find(':')); }
 // Installed packages: name -> dependencies (first alternative of each Depends/Pre-Depends group,
 // virtual names resolved to their installed provider).
 std::map<std::string, std::vector<std::string>> installed_dependencies() {
-  auto r = run_command({"dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Depends}, ${Pre-Depends}\t${Provides}\n"});
+  auto r = run_command(
+      {"dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Depends}, ${Pre-Depends}\t${Provides}\n"});
   if (r.exit_code != 0) throw std::runtime_error("dpkg-query: " + r.err);
   std::map<std::string, std::string> raw;
   std::map<std::string, std::string> provider;
@@ -710,8 +715,10 @@ TEST(DeployRuntime, EveryLibraryTheBinariesLoadComesFromTheRuntimeList) {
     std::map<std::string, std::string> path_of;  // soname -> resolved path
     for (const auto& line : lines_of(ldd.out)) {
       const auto w = words_of(line);
-      if (w.size() >= 3 && w[1] == "=>" && w[2][0] == '/') path_of[w[0]] = w[2];
-      else if (!w.empty() && w[0][0] == '/') path_of[fs::path(w[0]).filename().string()] = w[0];
+      if (w.size() >= 3 && w[1] == "=>" && w[2][0] == '/')
+        path_of[w[0]] = w[2];
+      else if (!w.empty() && w[0][0] == '/')
+        path_of[fs::path(w[0]).filename().string()] = w[0];
     }
     ASSERT_GE(path_of.size(), 4u) << ldd.out;
     // Libraries the binary names itself (NEEDED) come from a package named in the list.
@@ -748,11 +755,12 @@ TEST(DeployRuntime, EveryLibraryTheBinariesLoadComesFromTheRuntimeList) {
 TEST(DeployJobFiles, TheImagesDefaultJobFileLoads) {
   // `once --explain` loads and validates the file and sends nothing (static objects only); the
   // destination is a closed local port, so nothing leaves this machine.
-  auto r = run_command({REPLICATOR_BINARY, "once", "--explain", "-c", source_file("deploy/replicator.yaml")}, "",
-                       {{"ACTITO_ENVIRONMENT", "ENV-3"},
-                        {"ACTITO_ENTITY", "MyEntity"},
-                        {"ACTITO_API_KEY", "key"},
-                        {"PG_DSN", "host=127.0.0.1 port=" + std::to_string(e2e::free_port()) + " dbname=x connect_timeout=2"}});
+  auto r = run_command(
+      {REPLICATOR_BINARY, "once", "--explain", "-c", source_file("deploy/replicator.yaml")}, "",
+      {{"ACTITO_ENVIRONMENT", "ENV-3"},
+       {"ACTITO_ENTITY", "MyEntity"},
+       {"ACTITO_API_KEY", "key"},
+       {"PG_DSN", "host=127.0.0.1 port=" + std::to_string(e2e::free_port()) + " dbname=x connect_timeout=2"}});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("campaigns/EmailCampaigns"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("campaigns/EmailCampaignResults"), std::string::npos) << r.out;
@@ -761,20 +769,19 @@ TEST(DeployJobFiles, TheImagesDefaultJobFileLoads) {
 TEST(DeployJobFiles, TheComposeJobFileReplicatesTheSimulatorsTables) {
   e2e::Simulator sim(e2e::sim_options(10, 10));
   sim.start();
-  auto r = run_command({REPLICATOR_BINARY, "once", "--explain", "-c", source_file("deploy/compose/replicator.yaml")},
-                       "",
-                       {{"REPLICATOR_LISTEN", "127.0.0.1:" + std::to_string(e2e::free_port())},
-                        {"ACTITO_BASE_URL", sim.base_url()},
-                        {"ACTITO_API_KEY", "sim-api-key"},
-                        {"PG_DSN", "host=127.0.0.1 port=" + std::to_string(e2e::free_port()) + " dbname=x connect_timeout=2"}});
+  auto r = run_command(
+      {REPLICATOR_BINARY, "once", "--explain", "-c", source_file("deploy/compose/replicator.yaml")}, "",
+      {{"REPLICATOR_LISTEN", "127.0.0.1:" + std::to_string(e2e::free_port())},
+       {"ACTITO_BASE_URL", sim.base_url()},
+       {"ACTITO_API_KEY", "sim-api-key"},
+       {"PG_DSN", "host=127.0.0.1 port=" + std::to_string(e2e::free_port()) + " dbname=x connect_timeout=2"}});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("crm/Customers  -> table actito.customers"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("crm/Orders  -> table actito.orders"), std::string::npos) << r.out;
   // Without its variables the file is refused as a configuration error (exit 2).
-  auto unset = run_command({"env", "-u", "ACTITO_API_KEY", REPLICATOR_BINARY, "check", "-c",
-                            source_file("deploy/compose/replicator.yaml")},
-                           "",
-                           {{"REPLICATOR_LISTEN", "127.0.0.1:1"}, {"ACTITO_BASE_URL", sim.base_url()}, {"PG_DSN", "x"}});
+  auto unset = run_command(
+      {"env", "-u", "ACTITO_API_KEY", REPLICATOR_BINARY, "check", "-c", source_file("deploy/compose/replicator.yaml")},
+      "", {{"REPLICATOR_LISTEN", "127.0.0.1:1"}, {"ACTITO_BASE_URL", sim.base_url()}, {"PG_DSN", "x"}});
   EXPECT_EQ(unset.exit_code, 2) << unset.out << unset.err;
   EXPECT_NE((unset.out + unset.err).find("ACTITO_API_KEY"), std::string::npos) << unset.out << unset.err;
 }

@@ -2,15 +2,14 @@
 // the shipped deploy/prometheus/prometheus.yml (only its target and intervals rewritten) and
 // alerts.yml. The simulator answers some requests with 429 and one with 400, so retries, API
 // errors and a failed cycle show in the metrics like they would in production.
+#include <gtest/gtest.h>
 #include <signal.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <memory>
 #include <set>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "tests/deploy/deploy_support.hpp"
 #include "tests/e2e/e2e_support.hpp"
@@ -35,7 +34,8 @@ bool has_sample(const std::string& body, const std::string& metric, const std::v
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(metric + "{", 0) != 0) continue;
-    if (std::all_of(labels.begin(), labels.end(), [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
+    if (std::all_of(labels.begin(), labels.end(),
+                    [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
       return true;
     }
   }
@@ -106,7 +106,8 @@ struct Stack {
     std::string line;
     double failures = 0;
     while (std::getline(in, line)) {
-      if (line.rfind("actito_replicator_cycles_total{", 0) == 0 && line.find("result=\"failure\"") != std::string::npos) {
+      if (line.rfind("actito_replicator_cycles_total{", 0) == 0 &&
+          line.find("result=\"failure\"") != std::string::npos) {
         failures += std::stod(line.substr(line.rfind(' ') + 1));
       }
     }
@@ -239,8 +240,8 @@ TEST_F(DeployScrape, EveryMetricOfTheDashboardAndTheAlertsIsExported) {
   boost::json::object panel;
   panel["type"] = "timeseries";
   panel["title"] = "Typo";
-  panel["targets"] = boost::json::array{boost::json::object{
-      {"refId", "A"}, {"expr", "sum(rate(actito_replicator_row_total[$__rate_interval]))"}}};
+  panel["targets"] = boost::json::array{
+      boost::json::object{{"refId", "A"}, {"expr", "sum(rate(actito_replicator_row_total[$__rate_interval]))"}}};
   dashboard.as_object()["panels"].as_array().push_back(panel);
   EXPECT_EQ(unknown_metrics(dashboard_queries(dashboard), families),
             std::vector<std::string>{"panel 'Typo' A: actito_replicator_row_total"});
@@ -248,7 +249,8 @@ TEST_F(DeployScrape, EveryMetricOfTheDashboardAndTheAlertsIsExported) {
 
 TEST_F(DeployScrape, PrometheusStoresTheSeriesWithTheirLabels) {
   const std::string job = std::string("job=\"") + kScrapeJob + "\"";
-  ASSERT_TRUE(wait_until([&] { return has_series("actito_replicator_cycles_total{" + job + ",result=\"failure\"}"); }, 30))
+  ASSERT_TRUE(
+      wait_until([&] { return has_series("actito_replicator_cycles_total{" + job + ",result=\"failure\"}"); }, 30))
       << stack().prometheus->log();
   auto expect_labels = [&](const std::string& expr, const std::set<std::string>& labels) {
     const auto result = query(expr);
@@ -289,7 +291,8 @@ TEST_F(DeployScrape, PrometheusLoadsTheAlertRulesHealthy) {
       for (const auto& rv : g.as_object().at("rules").as_array()) {
         const auto& r = rv.as_object();
         loaded.insert(std::string(r.at("name").as_string()));
-        if (r.at("type").as_string() != "alerting") unhealthy += " not-an-alert:" + std::string(r.at("name").as_string());
+        if (r.at("type").as_string() != "alerting")
+          unhealthy += " not-an-alert:" + std::string(r.at("name").as_string());
         if (r.at("health").as_string() != "ok") {
           unhealthy += " " + std::string(r.at("name").as_string()) + "=" + std::string(r.at("health").as_string());
           if (const auto* e = r.if_contains("lastError")) unhealthy += "(" + std::string(e->as_string()) + ")";

@@ -29,8 +29,8 @@ int decode_status(int status) {
 
 // Spawns argv (PATH lookup) with stdin/stdout/stderr redirected to files and `env` merged into
 // the environment.
-int spawn(const std::vector<std::string>& args, const std::string& in, const std::string& out,
-          const std::string& err, const std::map<std::string, std::string>& env) {
+int spawn(const std::vector<std::string>& args, const std::string& in, const std::string& out, const std::string& err,
+          const std::map<std::string, std::string>& env) {
   if (args.empty()) throw std::invalid_argument("spawn: empty command");
   std::vector<std::string> argv_storage = args;
   std::vector<char*> argv;
@@ -108,7 +108,8 @@ void collect_panels(const boost::json::array& panels, std::vector<Query>& out) {
         const auto& t = tv.as_object();
         const std::string ref = t.contains("refId") ? std::string(t.at("refId").as_string()) : "?";
         const auto* expr = t.if_contains("expr");
-        out.push_back({"panel '" + title + "' " + ref, expr && expr->is_string() ? std::string(expr->as_string()) : ""});
+        out.push_back(
+            {"panel '" + title + "' " + ref, expr && expr->is_string() ? std::string(expr->as_string()) : ""});
       }
     }
     if (const auto* nested = panel.if_contains("panels")) collect_panels(nested->as_array(), out);
@@ -200,10 +201,9 @@ std::string url_encode(std::string_view text) {
 std::vector<Selector> promql_selectors(const std::string& e) {
   static const std::set<std::string> kLabelLists = {"by", "without", "on", "ignoring", "group_left", "group_right"};
   static const std::set<std::string> kKeywords = {"bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"};
-  static const std::set<std::string> kAggregations = {"sum",    "min",          "max",     "avg",  "group",
-                                                      "stddev", "stdvar",       "count",   "count_values",
-                                                      "bottomk", "topk",        "quantile", "limitk",
-                                                      "limit_ratio"};
+  static const std::set<std::string> kAggregations = {"sum",    "min",      "max",    "avg",          "group",
+                                                      "stddev", "stdvar",   "count",  "count_values", "bottomk",
+                                                      "topk",   "quantile", "limitk", "limit_ratio"};
   std::vector<Selector> out;
   std::size_t i = 0;
   while (i < e.size()) {
@@ -261,8 +261,8 @@ std::vector<Query> alert_queries(const YAML::Node& rule_file) {
   std::vector<Query> out;
   for (const auto& group : rule_file["groups"]) {
     for (const auto& rule : group["rules"]) {
-      const std::string name = rule["alert"] ? "alert " + rule["alert"].as<std::string>()
-                                             : "record " + rule["record"].as<std::string>("?");
+      const std::string name =
+          rule["alert"] ? "alert " + rule["alert"].as<std::string>() : "record " + rule["record"].as<std::string>("?");
       out.push_back({name, rule["expr"].as<std::string>("")});
     }
   }
@@ -278,7 +278,8 @@ std::vector<Query> dashboard_queries(const boost::json::value& dashboard) {
       const auto& v = vv.as_object();
       if (v.at("type").as_string() != "query") continue;
       const auto& q = v.at("query");
-      std::string text = q.is_string() ? std::string(q.as_string()) : std::string(q.as_object().at("query").as_string());
+      std::string text =
+          q.is_string() ? std::string(q.as_string()) : std::string(q.as_object().at("query").as_string());
       const std::string name = "variable $" + std::string(v.at("name").as_string());
       // label_values(selector, label) -> selector; label_values(label) has none.
       const std::string head = "label_values(";

@@ -2,15 +2,15 @@
 // shipped files, and pull metric selectors out of PromQL (alert rules, dashboard queries).
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
 #include <chrono>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace replicator::deploy {
 
