@@ -151,6 +151,7 @@ struct JobRt {
   std::unique_ptr<asio::steady_timer> sleeper;
   bool finished = false;
   std::optional<bool> active;  // holds the job's lease (high availability); unknown before the first try
+  bool series_ready = false;   // its streams' metric series exist (export_job_series)
 };
 
 // How often a standby instance tries to take a job's lease: the takeover delay after the active
@@ -537,6 +538,33 @@ struct App::Impl {
     out << "\n";
   }
 
+  // Every series of the job's streams exists from the moment this instance runs the job: counters
+  // at 0 (so that increase() sees the first failure), and the watermark and last success the
+  // destination remembers (so that "no successful cycle" can fire after a restart).
+  void export_job_series(JobRt& job) {
+    job.series_ready = true;
+    const auto snapshot = board.snapshot();
+    for (const auto& s : job.cfg.streams) {
+      const prometheus::Labels labels{{"job", job.cfg.name}, {"stream", s.object}};
+      for (const char* result : {"success", "failure"}) {
+        auto with = labels;
+        with["result"] = result;
+        metrics.cycles.Add(with);
+      }
+      for (const char* op : {"upsert", "delete"}) {
+        auto with = labels;
+        with["op"] = op;
+        metrics.rows.Add(with);
+      }
+      metrics.rows_filtered.Add(labels);
+      for (const auto& st : snapshot) {
+        if (st.job != job.cfg.name || st.stream != s.object) continue;
+        if (st.watermark) metrics.watermark.Add(labels).Set(st.watermark->ms / 1000.0);
+        if (st.last_success) metrics.last_success.Add(labels).Set(st.last_success->ms / 1000.0);
+      }
+    }
+  }
+
   // High availability: a job runs on one instance at a time, the one holding its lease on the
   // destination (Sink::try_acquire_lease). Returns "" when this instance holds it, else a
   // sentence saying who does; throws when the destination cannot answer.
@@ -556,8 +584,18 @@ struct App::Impl {
     if (held && !was) {
       spdlog::info("job {}: this instance runs it now (took its lease on {}.{})", job.cfg.name,
                    job.destination->name, job.destination->schema);
-    } else if (!held && was) {
+    }
+    if (held && !job.series_ready) export_job_series(job); else if (!held && was) {
       spdlog::info("job {}: standby, another instance runs it: {}", job.cfg.name, who);
+      // The instance that runs the job reports its watermark and lag; stale copies here would
+      // raise lag alerts for a job that is fine.
+      for (const auto& s : job.cfg.streams) {
+        const prometheus::Labels labels{{"job", job.cfg.name}, {"stream", s.object}};
+        metrics.watermark.Remove(&metrics.watermark.Add(labels));
+        metrics.last_success.Remove(&metrics.last_success.Add(labels));
+        metrics.lag.Remove(&metrics.lag.Add(labels));
+      }
+      job.series_ready = false;
     }
     co_return held ? std::string() : who;
   }
@@ -605,11 +643,65 @@ struct App::Impl {
   }
 
   // The periodic task of one job (house style rule 17): jittered retry after a failure.
+  // The board starts from what the destination remembers, so that /status shows each stream's
+  // watermark, last success, rows and last error right after a start or a reload instead of
+  // "never run" until its next cycle. Read-only: a standby instance does it too.
+  asio::awaitable<void> seed_board(JobRt& job) {
+    std::vector<engine::Sink::NamedState> states;
+    std::string name = job.cfg.name;
+    try {
+      std::function<void(engine::Sink&)> work = [&states, name](engine::Sink& sink) {
+        states = sink.list_states(name);
+      };
+      co_await job.sink->run(std::move(work));
+    } catch (const std::exception& e) {
+      spdlog::warn("job {}: cannot read the replication state yet: {}", name, e.what());
+      co_return;
+    }
+    for (const auto& ns : states) {
+      const bool configured = std::any_of(job.cfg.streams.begin(), job.cfg.streams.end(),
+                                          [&](const config::StreamConfig& s) { return s.object == ns.stream; });
+      if (!configured) continue;
+      board.update(ns.job, ns.stream, [&](engine::StreamStatus& st) {
+        if (st.last_run_started) return;  // a cycle already says more
+        st.watermark = ns.state.watermark;
+        st.last_success = ns.state.last_success;
+        st.rows_total = ns.state.rows_total;
+        st.last_error = ns.state.last_error;
+        if (!ns.state.last_error.empty()) st.state = "failed";
+      });
+    }
+  }
+
   asio::awaitable<void> job_loop(JobRt& job) {
     int failures = 0;
     bool first = true;
+    co_await seed_board(job);
     for (;;) {
       if (stop) break;
+      // High availability: only the instance holding the job's lease schedules it; the others
+      // poll the lease every kLeasePoll so that a takeover is quick, and run a cycle at once
+      // when they get it. A destination that does not answer is left to the cycle to report.
+      std::string holder;
+      try {
+        holder = co_await take_lease(job);
+      } catch (const std::exception&) {
+      }
+      if (!holder.empty()) {
+        failures = 0;
+        first = true;
+        const Timestamp retry{clock.now().ms + std::chrono::duration_cast<std::chrono::milliseconds>(kLeasePoll).count()};
+        for (const auto& s : job.cfg.streams) {
+          board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) {
+            st.state = "standby";
+            st.held_by = holder;
+            st.next_run = retry;
+          });
+        }
+        job.sleeper->expires_after(kLeasePoll);
+        co_await job.sleeper->async_wait(kTuple);
+        continue;
+      }
       Timestamp now = clock.now();
       Timestamp next;
       if (failures > 0) {
@@ -633,16 +725,8 @@ struct App::Impl {
       auto outcomes = co_await run_job_once(job, std::nullopt);
       notify_cycle_status(job.cfg.name);
       if (!outcomes.empty() && outcomes.front().standby) {
-        // Another instance runs the job: try its lease again soon, so that a takeover is quick;
-        // the first cycle after a takeover runs at once.
-        failures = 0;
+        failures = 0;  // lost the lease meanwhile: the top of the loop polls it
         first = true;
-        Timestamp retry{clock.now().ms + std::chrono::duration_cast<std::chrono::milliseconds>(kLeasePoll).count()};
-        for (const auto& s : job.cfg.streams) {
-          board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) { st.next_run = retry; });
-        }
-        job.sleeper->expires_after(kLeasePoll);
-        co_await job.sleeper->async_wait(kTuple);
         continue;
       }
       bool ok = std::all_of(outcomes.begin(), outcomes.end(), [](const StreamOutcome& o) { return o.ok; });
@@ -750,7 +834,7 @@ struct App::Impl {
     if (path == "/metrics") {
       auto now = clock.now();
       for (const auto& s : board.snapshot()) {
-        if (s.watermark) {
+        if (s.watermark && s.state != "standby") {
           metrics.lag.Add({{"job", s.job}, {"stream", s.stream}}).Set((now.ms - s.watermark->ms) / 1000.0);
         }
       }

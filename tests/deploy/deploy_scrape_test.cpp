@@ -29,19 +29,6 @@ using e2e::World;
 const char* const kScrapeJob = "actito-replicator";
 
 // A sample line of `metric` whose labels include every one of `labels` (`name="value"`).
-bool has_sample(const std::string& body, const std::string& metric, const std::vector<std::string>& labels) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(metric + "{", 0) != 0) continue;
-    if (std::all_of(labels.begin(), labels.end(),
-                    [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // The shipped prometheus.yml with only what a test must change: the scrape target (the test's
 // daemon), the intervals (1 s instead of 15 s) and the rule files' folder (relative paths are
 // resolved against the config file's folder, which is a temporary one here).
@@ -117,18 +104,24 @@ struct Stack {
   void start() {
     const std::string cfg = world.config("      - object: Customers\n      - object: Orders\n", "", daemon_port);
     daemon = std::make_unique<Daemon>(std::vector<std::string>{"run", "-c", cfg});
-    auto both_succeeded = [&] {
-      const std::string m = get_metrics();
-      return has_sample(m, "actito_replicator_cycles_total", {"stream=\"Customers\"", "result=\"success\""}) &&
-             has_sample(m, "actito_replicator_cycles_total", {"stream=\"Orders\"", "result=\"success\""});
+    // The series exist at 0 from the start: wait for the counts to move.
+    auto successes = [&](const std::string& stream) {
+      return e2e::metric_value(get_metrics(), "actito_replicator_cycles_total",
+                               {"stream=\"" + stream + "\"", "result=\"success\""});
     };
-    if (!wait_until(both_succeeded, 60)) throw std::runtime_error("no successful cycles: " + daemon->stderr_text());
+    auto both_above = [&](double customers, double orders) {
+      return [&, customers, orders] { return successes("Customers") > customers && successes("Orders") > orders; };
+    };
+    if (!wait_until(both_above(0, 0), 60)) throw std::runtime_error("no successful cycles: " + daemon->stderr_text());
+    const double customers = successes("Customers"), orders = successes("Orders");
     fail_one_request();
     if (!wait_until([&] { return failure_counted(1); }, 30)) {
       throw std::runtime_error("the injected 400 failed no cycle: " + daemon->stderr_text());
     }
     sim.clear_faults();
-    if (!wait_until(both_succeeded, 30)) throw std::runtime_error("no recovery: " + daemon->stderr_text());
+    if (!wait_until(both_above(customers, orders), 30)) {
+      throw std::runtime_error("no recovery: " + daemon->stderr_text());
+    }
     metrics = get_metrics();
 
     e2e::write_file(prom_dir.file("prometheus.yml"), derived_prometheus_config(daemon_port));

@@ -335,6 +335,63 @@ TEST(ReplicationE2E, OnceOnATerminalShowsALiveProgressLineAndClearsIt) {
   EXPECT_LT(out.find("\r\x1b[K", last_draw + draw.size()), table);
 }
 
+TEST(ReplicationE2E, StatusShowsTheStoredStateBeforeTheFirstCycle) {
+  Simulator sim(sim_options(200, 10));
+  sim.start();
+  World w(sim);
+  const std::uint16_t port = free_port();
+  std::string path = w.config("      - object: Customers\n", "", port);
+  auto first = run_binary({"once", "-c", path});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+
+  // Restarted with a schedule whose next run is far away: /status must not say "never run".
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string every = "schedule: { every: 1s }";
+  yaml.replace(yaml.find(every), every.size(), "schedule: { cron: \"0 0 1 1 *\" }");
+  write_file(path, yaml);
+  Daemon d({"run", "-c", path});
+  boost::json::object stream;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto [code, body] = http_get(port, "/status.json");
+        if (code != 200) return false;
+        const boost::json::value doc = boost::json::parse(body);
+        for (const auto& s : doc.at("streams").as_array()) {
+          if (s.at("stream") == "Customers" && !s.at("watermark").is_null()) {
+            stream = s.as_object();
+            return true;
+          }
+        }
+        return false;
+      },
+      20))
+      << d.stderr_text();
+  EXPECT_EQ(stream.at("state"), "idle");
+  EXPECT_TRUE(stream.at("last_run_started").is_null()) << "no cycle ran in this process";
+  EXPECT_FALSE(stream.at("last_success").is_null());
+  EXPECT_EQ(stream.at("rows_total").as_int64(),
+            w.scalar("SELECT rows_total FROM \"" + w.schema() + "\"._replication_state WHERE stream = 'Customers'"));
+  EXPECT_EQ(stream.at("rows_total").as_int64(), 200);
+  // /metrics has the stream's series already: last success restored, counters at 0.
+  const std::string metrics = http_get(port, "/metrics").second;
+  const std::vector<std::string> labels = {"job=\"crm\"", "stream=\"Customers\""};
+  EXPECT_GT(metric_value(metrics, "actito_replicator_last_success_timestamp_seconds", labels), 1e9) << metrics;
+  EXPECT_GT(metric_value(metrics, "actito_replicator_watermark_timestamp_seconds", labels), 1e9);
+  auto with = [&](const std::string& extra) {
+    auto l = labels;
+    l.push_back(extra);
+    return l;
+  };
+  EXPECT_EQ(metric_value(metrics, "actito_replicator_cycles_total", with("result=\"failure\"")), 0);
+  EXPECT_EQ(metric_value(metrics, "actito_replicator_cycles_total", with("result=\"success\"")), 0);
+  EXPECT_EQ(metric_value(metrics, "actito_replicator_rows_total", with("op=\"delete\"")), 0);
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0);
+}
+
 TEST(ReplicationE2E, BadConfigExitsTwoWithLocation) {
   TempDir dir;
   write_file(dir.file("bad.yaml"), "connections:\n  a:\n    entity: x\n    api_key: k\n    base_url: http://127.0.0.1:1\n    shedule: 1\n");
