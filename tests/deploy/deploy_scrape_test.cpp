@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "core/actito/rsql.hpp"  // percent_encode
 #include "tests/deploy/deploy_support.hpp"
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/e2e/world.hpp"
@@ -28,7 +29,6 @@ using e2e::World;
 
 const char* const kScrapeJob = "actito-replicator";
 
-// A sample line of `metric` whose labels include every one of `labels` (`name="value"`).
 // The shipped prometheus.yml with only what a test must change: the scrape target (the test's
 // daemon), the intervals (1 s instead of 15 s) and the rule files' folder (relative paths are
 // resolved against the config file's folder, which is a temporary one here).
@@ -169,7 +169,7 @@ class DeployScrape : public ::testing::Test {
   }
   // The result vector of an instant query.
   static boost::json::array query(const std::string& expr) {
-    return api("/api/v1/query?query=" + url_encode(expr)).as_object().at("result").as_array();
+    return api("/api/v1/query?query=" + actito::percent_encode(expr)).as_object().at("result").as_array();
   }
   static bool has_series(const std::string& expr) {
     try {

@@ -182,22 +182,6 @@ std::string Process::log() const {
   return text;
 }
 
-std::string url_encode(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::vector<Selector> promql_selectors(const std::string& e) {
   static const std::set<std::string> kLabelLists = {"by", "without", "on", "ignoring", "group_left", "group_right"};
   static const std::set<std::string> kKeywords = {"bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"};

@@ -47,8 +47,6 @@ class Process {
   std::string log_path_;
 };
 
-std::string url_encode(std::string_view text);
-
 // ---- PromQL ------------------------------------------------------------------------------------
 
 // One vector selector of an expression: the metric name and the text between its braces.

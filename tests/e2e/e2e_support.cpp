@@ -146,7 +146,7 @@ std::uint16_t free_port() {
   return a.local_endpoint().port();
 }
 
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::string& accept) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   try {
@@ -156,14 +156,20 @@ std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path
     stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     http::request<http::empty_body> req{http::verb::get, path, 11};
     req.set(http::field::host, "127.0.0.1");
+    if (!accept.empty()) req.set(http::field::accept, accept);
     http::write(stream, req);
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(stream, buf, res);
-    return {static_cast<int>(res.result_int()), res.body()};
+    return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
   } catch (const std::exception&) {
-    return {0, ""};
+    return {};
   }
+}
+
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path) {
+  HttpAnswer a = http_get(port, path, "");
+  return {a.status, std::move(a.body)};
 }
 
 std::vector<std::string> check_exposition(const std::string& text, std::vector<std::string>* names) {

@@ -69,6 +69,15 @@ std::uint16_t free_port();
 // GET http://127.0.0.1:port/path; returns {status, body}; status 0 when nothing answered.
 std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path);
 
+// The same with an Accept header ("" = none) and the answer's Content-Type; status 0 when
+// nothing answered.
+struct HttpAnswer {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::string& accept);
+
 // Prometheus text format 0.0.4 check: every sample line is `name{labels} value`, every family has
 // HELP and TYPE before its samples. Returns a list of problems (empty = valid) and fills `names`.
 std::vector<std::string> check_exposition(const std::string& text, std::vector<std::string>* names);

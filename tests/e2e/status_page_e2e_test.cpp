@@ -139,31 +139,6 @@ BrowserResult browse(const std::string& chromium, const std::string& url) {
   return r;
 }
 
-struct Answer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-// GET with an Accept header (http_get sends none).
-Answer get(std::uint16_t port, const std::string& path, const std::string& accept) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context ctx;
-  beast::tcp_stream stream(ctx);
-  stream.expires_after(std::chrono::seconds(10));
-  stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, path, 11};
-  req.set(http::field::host, "127.0.0.1");
-  if (!accept.empty()) req.set(http::field::accept, accept);
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]),
-          res.body()};
-}
-
 // The /status JSON (what scripts get: no Accept header), or null when unreadable.
 json::value status_json(std::uint16_t port) {
   auto [code, body] = http_get(port, "/status");
@@ -287,11 +262,11 @@ TEST(StatusPageE2E, ABrowserSeesEachStreamItsErrorAsTextAndTheNextCycle) {
   // Content negotiation: scripts get JSON, browsers the page; the suffixes choose either way.
   const std::string browser_accept =
       "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-  EXPECT_EQ(get(port, "/status", "").content_type, "application/json");
-  EXPECT_EQ(get(port, "/status", "*/*").content_type, "application/json");
-  EXPECT_EQ(get(port, "/status", browser_accept).content_type, "text/html; charset=utf-8");
-  EXPECT_EQ(get(port, "/status.json", browser_accept).content_type, "application/json");
-  EXPECT_EQ(get(port, "/status.html", "application/json").content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(http_get(port, "/status", "").content_type, "application/json");
+  EXPECT_EQ(http_get(port, "/status", "*/*").content_type, "application/json");
+  EXPECT_EQ(http_get(port, "/status", browser_accept).content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(http_get(port, "/status.json", browser_accept).content_type, "application/json");
+  EXPECT_EQ(http_get(port, "/status.html", "application/json").content_type, "text/html; charset=utf-8");
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/status";
   const BrowserResult first = browse(chromium, url);
