@@ -84,6 +84,7 @@ asio::awaitable<void> serve(beast::tcp_stream stream, AdminHandler handler) {
     res.set(http::field::server, "actito-replicator");
     res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, "no-store");
+    res.set(http::field::vary, "Accept");  // /status answers HTML or JSON by the Accept header
     res.keep_alive(req.keep_alive());
     if (req.method() != http::verb::head) res.body() = std::move(r.body);
     res.prepare_payload();

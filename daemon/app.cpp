@@ -810,7 +810,8 @@ struct App::Impl {
       o["last_run_started"] = ts(s.last_run_started);
       o["last_run_finished"] = ts(s.last_run_finished);
       o["last_success"] = ts(s.last_success);
-      o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
+      // Error texts may quote what an API answered: any bytes. The document stays valid UTF-8.
+      o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(model::to_valid_utf8(s.last_error));
       o["watermark"] = ts(s.watermark);
       // Whole seconds: Boost.JSON prints doubles in exponent form (2.065481E3), unfriendly here.
       o["lag_seconds"] = s.watermark ? json::value((now.ms - s.watermark->ms) / 1000) : json::value(nullptr);
@@ -819,7 +820,7 @@ struct App::Impl {
       o["last_rows_written"] = s.last_rows_written;
       o["last_api_calls"] = s.last_api_calls;
       o["next_run"] = ts(s.next_run);
-      if (s.state == "standby") o["held_by"] = s.held_by;
+      if (s.state == "standby") o["held_by"] = model::to_valid_utf8(s.held_by);
       if (s.state == "running") {
         o["progress_rows"] = s.progress_rows;
         o["progress_total"] = s.progress_total;
@@ -873,9 +874,7 @@ struct App::Impl {
       if (path == "/status.json" || (path == "/status" && !prefers_html(accept))) {
         return {200, "application/json", std::move(body)};
       }
-      json::parse_options lenient;
-      lenient.allow_invalid_utf8 = true;  // an error text may hold any bytes an API answered
-      return {200, "text/html; charset=utf-8", render_status_page(json::parse(body, {}, lenient))};
+      return {200, "text/html; charset=utf-8", render_status_page(json::parse(body))};
     }
     if (path == "/") {
       return {200, "text/plain; charset=utf-8",

@@ -60,8 +60,15 @@ inline bool is_null(const Value& v) noexcept { return std::holds_alternative<std
 // One record: values in the order of the stream's field list.
 using Row = std::vector<Value>;
 
-// Appends `s` as a JSON string literal, quotes included (control characters escaped).
+// Appends `s` as a JSON string literal, quotes included (control characters escaped; bytes
+// that are not UTF-8 become U+FFFD, so that the output is always valid JSON).
 void append_json_string(std::string& out, std::string_view s);
+
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view s) noexcept;
+// `s` with every byte that does not start or continue a well-formed sequence replaced by U+FFFD
+// (text from the network, e.g. an API error body, before it reaches JSON or a web page).
+std::string to_valid_utf8(std::string_view s);
 
 // Renders a value for humans and CSV (timestamps in the contract's UTC form, arrays as JSON).
 std::string to_display(const Value& v);

@@ -123,6 +123,12 @@ struct PostgresSink::Impl {
       conninfo =
           add_conninfo_default(conninfo, "fallback_application_name", options.application_name);
     }
+    // A dead server or a cut network is noticed within about a minute, not the system's two
+    // hours: a write blocked on it fails, and the job retries or another instance takes over.
+    conninfo = add_conninfo_default(conninfo, "keepalives_idle", "30");
+    conninfo = add_conninfo_default(conninfo, "keepalives_interval", "10");
+    conninfo = add_conninfo_default(conninfo, "keepalives_count", "3");
+    conninfo = add_conninfo_default(conninfo, "tcp_user_timeout", "60000");
     state_table = detail::quoted_state_table(options.schema);
     state_display = options.schema + "." + std::string(detail::kStateTable);
     metadata_table = quote_ident(options.schema) + "." + quote_ident(detail::kMetadataTable);
@@ -194,7 +200,11 @@ struct PostgresSink::Impl {
       auto c = std::make_unique<pqxx::connection>(conninfo);
       detail::inhibit_reactivation(*c);
       c->set_client_encoding("UTF8");
-      std::string setup = "SET client_min_messages = warning; SET TimeZone = 'UTC'";
+      // The server-side keepalives decide how soon the server notices this process gone, and so
+      // how soon a job's lease (a session advisory lock) frees for a standby instance.
+      std::string setup =
+          "SET client_min_messages = warning; SET TimeZone = 'UTC'; SET tcp_keepalives_idle = 30; "
+          "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
       if (options.synchronous_commit_off) setup += "; SET synchronous_commit = off";
       {
         pqxx::nontransaction tx(*c);

@@ -134,5 +134,32 @@ TEST(ErrorKind, NamesAndRetryability) {
   EXPECT_FALSE(Error(ErrorKind::kConfig, "x").retryable());
 }
 
+TEST(Utf8, ValidTextIsKept) {
+  for (const std::string& s : {std::string(), std::string("plain"), std::string("caf\xC3\xA9"),
+                               std::string("\xE2\x82\xAC 100"), std::string("\xF0\x9F\x98\x80"),
+                               std::string("\xF4\x8F\xBF\xBF")}) {
+    EXPECT_TRUE(is_valid_utf8(s)) << s;
+    EXPECT_EQ(to_valid_utf8(s), s);
+  }
+}
+
+TEST(Utf8, MalformedBytesBecomeReplacementCharacters) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(to_valid_utf8("a\xFF" "b"), "a" + r + "b");             // never a UTF-8 byte
+  EXPECT_EQ(to_valid_utf8("caf\xE9"), "caf" + r);                   // Latin-1, truncated sequence
+  EXPECT_EQ(to_valid_utf8("\xC0\xAF"), r + r);                      // overlong '/'
+  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), r + r + r);              // a surrogate
+  EXPECT_EQ(to_valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);      // past U+10FFFF
+  EXPECT_EQ(to_valid_utf8("\xE2\x82"), r + r);                      // cut short
+  EXPECT_FALSE(is_valid_utf8("caf\xE9"));
+}
+
+TEST(Utf8, JsonStringsAreAlwaysValid) {
+  std::string out;
+  append_json_string(out, "bad \xE9 \"q\"\n");
+  EXPECT_EQ(out, "\"bad \xEF\xBF\xBD \\\"q\\\"\\n\"");
+  EXPECT_TRUE(is_valid_utf8(out));
+}
+
 }  // namespace
 }  // namespace replicator::model
