@@ -543,6 +543,16 @@ struct App::Impl {
   // destination remembers (so that "no successful cycle" can fire after a restart).
   void export_job_series(JobRt& job) {
     job.series_ready = true;
+    // Alerts measure "no successful cycle for N intervals" against this.
+    const auto& schedule = job.cfg.schedule;
+    double interval_s = 0;
+    if (schedule.is_every()) {
+      interval_s = std::chrono::duration<double>(schedule.interval()).count();
+    } else {
+      const Timestamp a = schedule.next_after(clock.now());
+      interval_s = static_cast<double>(schedule.next_after(a).ms - a.ms) / 1000.0;
+    }
+    metrics.schedule_interval.Add({{"job", job.cfg.name}}).Set(interval_s);
     const auto snapshot = board.snapshot();
     for (const auto& s : job.cfg.streams) {
       const prometheus::Labels labels{{"job", job.cfg.name}, {"stream", s.object}};
@@ -595,6 +605,7 @@ struct App::Impl {
         metrics.last_success.Remove(&metrics.last_success.Add(labels));
         metrics.lag.Remove(&metrics.lag.Add(labels));
       }
+      metrics.schedule_interval.Remove(&metrics.schedule_interval.Add({{"job", job.cfg.name}}));
       job.series_ready = false;
     }
     co_return held ? std::string() : who;

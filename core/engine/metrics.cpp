@@ -62,6 +62,11 @@ Metrics::Metrics(Registry& registry, const std::string& version)
                      .Help("1 while this instance holds the job's lease and runs it, 0 while another "
                            "instance does (high availability)")
                      .Register(registry)),
+      schedule_interval(BuildGauge()
+                            .Name("actito_replicator_schedule_interval_seconds")
+                            .Help("Time between two scheduled cycles of the job (for a cron schedule, "
+                                  "between its next two runs), exported by the instance running it")
+                            .Register(registry)),
       up(BuildGauge().Name("actito_replicator_up").Help("1 while the daemon runs").Register(registry)),
       build_info(BuildGauge()
                      .Name("actito_replicator_build_info")

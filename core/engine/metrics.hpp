@@ -32,6 +32,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& last_success;            // job, stream
   prometheus::Family<prometheus::Gauge>& lag;                     // job, stream
   prometheus::Family<prometheus::Gauge>& job_active;              // job
+  prometheus::Family<prometheus::Gauge>& schedule_interval;       // job
   prometheus::Family<prometheus::Gauge>& up;                      // version
   prometheus::Family<prometheus::Gauge>& build_info;              // version
 
