@@ -399,6 +399,9 @@ struct App::Impl {
       if (r.progress.parents > 0) extra += ", " + std::to_string(r.progress.parents) + " parents";
       if (out.extended_calls > 0) extra += ", " + std::to_string(out.extended_calls) + " extended GETs";
       if (r.delete_scan) extra += ", " + std::to_string(out.rows_deleted) + " marked deleted";
+      if (r.progress.delete_checks > 0) {
+        extra += " (" + std::to_string(r.progress.delete_checks) + " missing rows checked one by one)";
+      }
       spdlog::info("{}/{}: cycle done in {}: {} rows read, {} written, {} API calls{}, watermark {}", out.job,
                    out.stream, fmt_seconds(out.seconds), out.rows_read, out.rows_written, out.api_calls, extra,
                    fmt_ts(out.watermark));

@@ -183,6 +183,13 @@ class Sink {
   // In ONE transaction: sets _deleted_at = `at` on every row whose key is not in the set and that
   // is not marked yet, stores `state`, empties the set. Returns the number of rows marked.
   virtual std::int64_t finish_key_scan(const StreamSpec& spec, Timestamp at, const StreamState& state) = 0;
+  // Up to `limit` keys (key order) of the rows finish_key_scan would mark now: stored, not marked,
+  // not in the set. Read-only. A sink that cannot tell returns none.
+  virtual std::vector<Row> unseen_keys(const StreamSpec& spec, std::size_t limit) {
+    (void)spec;
+    (void)limit;
+    return {};
+  }
 
   // Metadata cache, by a key naming the Actito account (connection base URL and entity).
   virtual std::optional<CachedMetadata> load_metadata(const std::string& key) = 0;

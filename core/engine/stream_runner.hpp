@@ -23,6 +23,7 @@ struct CycleProgress {
   std::int64_t rows_deleted = 0;   // rows marked with _deleted_at by delete detection
   std::int64_t extended_calls = 0; // single-record GETs for extended fields
   std::int64_t parents = 0;        // fan-out: parent ids read through
+  std::int64_t delete_checks = 0;  // single-record GETs confirming a row a refresh did not return
   std::int64_t total_hint = -1;    // totalElements of the first page, when known
   bool undeclared_fields = false;  // some row held a property the descriptor does not declare
 };

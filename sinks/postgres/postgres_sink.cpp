@@ -882,6 +882,28 @@ std::int64_t PostgresSink::finish_key_scan(const engine::StreamSpec& spec, model
   return marked;
 }
 
+std::vector<model::Row> PostgresSink::unseen_keys(const engine::StreamSpec& spec, std::size_t limit) {
+  Impl& m = *impl_;
+  const TableLayout layout = detail::layout_for(spec, m.options.schema);
+  const std::string sql = detail::unseen_keys_sql(layout, detail::seen_table_name(layout.table));
+  if (sql.empty() || limit == 0) return {};
+  return m.guarded(layout.display() + ": reading the keys the key scan did not see failed", [&] {
+    std::vector<model::Row> keys;
+    pqxx::read_transaction tx(m.connection(), "unseen_keys");
+    const std::string seen_q =
+        quote_ident(m.options.schema) + "." + quote_ident(detail::seen_table_name(layout.table));
+    if (!m.find_relation(tx, layout.table) ||
+        tx.exec_params1("SELECT to_regclass($1) IS NULL", seen_q)[0].as<bool>()) {
+      return keys;
+    }
+    for (const auto& r : tx.exec_params(sql, static_cast<std::int64_t>(limit))) {
+      auto decoded = detail::decode_keys("[" + std::string(r[0].c_str()) + "]");
+      if (decoded.size() == 1) keys.push_back(std::move(decoded.front()));
+    }
+    return keys;
+  });
+}
+
 std::optional<engine::CachedMetadata> PostgresSink::load_metadata(const std::string& key) {
   Impl& m = *impl_;
   return m.guarded(

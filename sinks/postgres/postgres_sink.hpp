@@ -94,6 +94,8 @@ class PostgresSink final : public engine::Sink {
   void add_seen_keys(const engine::StreamSpec& spec, std::span<const model::Row> keys) override;
   std::int64_t finish_key_scan(const engine::StreamSpec& spec, model::Timestamp at,
                                const engine::StreamState& state) override;
+  // The anti-join of finish_key_scan, read-only, keys in key order.
+  std::vector<model::Row> unseen_keys(const engine::StreamSpec& spec, std::size_t limit) override;
 
   // `<schema>._replication_metadata (key, fetched_at, body, updated_at)`, created on the first
   // store. The body never appears in messages or logs.

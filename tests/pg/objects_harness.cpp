@@ -221,11 +221,40 @@ engine::StreamSpec ObjectsHarness::plan(const std::string& object, const StreamO
   return engine::plan_stream(r, o, parent ? &*parent : nullptr);
 }
 
+namespace {
+
+// The harness's source with a hook after each list call.
+class HookedSource final : public engine::Source {
+ public:
+  HookedSource(engine::Source& inner, std::function<void(std::int64_t)> hook)
+      : inner_(inner), hook_(std::move(hook)) {}
+  boost::asio::awaitable<engine::PageResult> list(const engine::StreamSpec& spec, engine::ListQuery query) override {
+    engine::PageResult page = co_await inner_.list(spec, std::move(query));
+    hook_(++lists_);
+    co_return page;
+  }
+  boost::asio::awaitable<std::optional<model::Row>> get(const engine::StreamSpec& spec, model::Row key) override {
+    co_return co_await inner_.get(spec, std::move(key));
+  }
+
+ private:
+  engine::Source& inner_;
+  std::function<void(std::int64_t)> hook_;
+  std::int64_t lists_ = 0;
+};
+
+}  // namespace
+
+void ObjectsHarness::after_each_list(std::function<void(std::int64_t)> hook) { after_list_ = std::move(hook); }
+
 engine::CycleResult ObjectsHarness::cycle(const engine::StreamSpec& spec) {
   engine::CycleOptions opts;
   opts.settle = std::chrono::milliseconds(0);
   opts.stop_on_undeclared = stop_on_undeclared_;
-  engine::CycleResult r = await(engine::run_cycle(*source_, *sink_, spec, wall_clock(), opts));
+  std::optional<HookedSource> hooked;
+  if (after_list_) hooked.emplace(*source_, after_list_);
+  engine::Source& source = hooked ? static_cast<engine::Source&>(*hooked) : *source_;
+  engine::CycleResult r = await(engine::run_cycle(source, *sink_, spec, wall_clock(), opts));
   if (r.progress.undeclared_fields) discovery_->invalidate();  // as the daemon does
   return r;
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,9 @@ class ObjectsHarness {
   engine::StreamSpec plan(const std::string& object, const StreamOptions& options = {});
   // One cycle of `spec`.
   engine::CycleResult cycle(const engine::StreamSpec& spec);
+  // Runs `hook(n)` after the n-th list call of the next cycles (1, 2...): changes made there
+  // happen "between pages". An empty hook removes it.
+  void after_each_list(std::function<void(std::int64_t)> hook);
   // Like the daemon's first attempt: stop before a page holding undeclared fields.
   void stop_on_undeclared(bool on) { stop_on_undeclared_ = on; }
   // Rebuilds client and discovery (a daemon restart): memory caches are gone, the database stays.
@@ -93,6 +97,7 @@ class ObjectsHarness {
   std::unique_ptr<engine::SinkWorker> sink_;
   std::unique_ptr<WorkerMetadataStore> store_;
   bool stop_on_undeclared_ = false;
+  std::function<void(std::int64_t)> after_list_;
 };
 
 // Compares the replica with the simulator: every simulator row has a table row with the same

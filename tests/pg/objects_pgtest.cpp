@@ -472,5 +472,76 @@ TEST(DeleteDetection, FullRefreshMarksRowsTheRefreshDidNotReturn) {
   EXPECT_EQ(h.cycle(ignore).progress.rows_deleted, 0);
 }
 
+// The rows of `object`'s table marked deleted, by id.
+std::set<std::int64_t> marked_ids(ObjectsHarness& h, const std::string& object) {
+  std::set<std::int64_t> out;
+  for (const auto& row : h.table(object)) {
+    if (!row.at("_deleted_at").is_null()) out.insert(row.at("id").as_int64());
+  }
+  return out;
+}
+
+std::size_t single_gets(ObjectsHarness& h, std::int64_t after, const std::string& path_part) {
+  std::size_t n = 0;
+  for (const auto& c : h.sim().calls(after)) {
+    if (c.method == "GET" && c.route.find("{id}") != std::string::npos && c.path.find(path_part) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST(DeleteDetection, ARowSkippedByPagingIsCheckedNotMarked) {
+  ObjectsHarness h(small_world(71));
+  const std::string object = "SMSCampaigns";  // full refresh, offset pages, a single-record route
+  engine::StreamSpec spec = h.plan(object, opts([&](StreamOptions& o) { o.detect_deletes = true; }));
+  ASSERT_EQ(spec.mode, model::ReplicationMode::kFullRefresh);
+  spec.page_size = 5;
+  h.cycle(spec);
+  std::vector<std::int64_t> ids;
+  for (const auto& r : h.sim().rows(object)) ids.push_back(r.at("id").as_int64());
+  std::sort(ids.begin(), ids.end());
+  ASSERT_GE(ids.size(), 12u);
+
+  // After the first page (ids[0..4]) one row of it goes and a new row comes: the count stays,
+  // offsets shift by one, and ids[5] slides into the page already read.
+  h.after_each_list([&](std::int64_t n) {
+    if (n != 1) return;
+    actito_sim::MutationSpec m;
+    m.object = object;
+    m.delete_ids = {ids[1]};
+    m.creates = 1;
+    h.sim().mutate(m);
+  });
+  const auto seq = h.sim().last_call_seq();
+  engine::CycleResult r = h.cycle(spec);
+  h.after_each_list({});
+  EXPECT_EQ(r.progress.delete_checks, 1) << "the row the pages skipped is asked for";
+  EXPECT_EQ(single_gets(h, seq, "/sms-campaigns/" + std::to_string(ids[5])), 1u);
+  EXPECT_EQ(r.progress.rows_deleted, 0);
+  EXPECT_TRUE(marked_ids(h, object).empty()) << "a live row was marked deleted";
+
+  // The next refresh sees everything as it is: the deleted row is marked, after one check.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  r = h.cycle(spec);
+  EXPECT_EQ(r.progress.delete_checks, 1);
+  EXPECT_EQ(marked_ids(h, object), (std::set<std::int64_t>{ids[1]}));
+}
+
+TEST(DeleteDetection, AMassDeletionIsMarkedWithoutCheckingEachRow) {
+  SimOptions o = small_world(72);
+  o.data.static_rows = 40;
+  ObjectsHarness h(o);
+  const std::string object = "SMSCampaigns";
+  engine::StreamSpec spec = h.plan(object, opts([&](StreamOptions& x) { x.detect_deletes = true; }));
+  h.cycle(spec);
+  auto m = mutate(h, [&](actito_sim::MutationSpec& x) { x.object = object; x.deletes = 25; });
+  ASSERT_EQ(m.deleted.size(), 25u);
+  const auto seq = h.sim().last_call_seq();
+  engine::CycleResult r = h.cycle(spec);
+  EXPECT_EQ(r.progress.delete_checks, 0) << "25 missing rows are more than the checks allowed";
+  EXPECT_EQ(single_gets(h, seq, "/sms-campaigns/"), 0u);
+  EXPECT_EQ(r.progress.rows_deleted, 25);
+  EXPECT_EQ(marked_ids(h, object), std::set<std::int64_t>(m.deleted.begin(), m.deleted.end()));
+}
+
 }  // namespace
 }  // namespace replicator::testsupport

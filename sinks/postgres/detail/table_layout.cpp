@@ -257,6 +257,36 @@ std::string mark_deleted_sql(const TableLayout& t, std::string_view seen) {
          quote_ident(seen) + " AS s WHERE " + key_join(t, "s", "cur") + ")";
 }
 
+std::string unseen_keys_sql(const TableLayout& t, std::string_view seen) {
+  std::string tagged, order;
+  for (std::size_t i = 0; i < t.key.size(); ++i) {
+    const Column& c = t.columns[t.key[i]];
+    const std::string col = "cur." + quote_ident(c.name);
+    std::string value;
+    if (c.type == "bigint") {
+      value = "jsonb_build_object('i', " + col + ")";
+    } else if (c.type == "text") {
+      value = "jsonb_build_object('s', " + col + ")";
+    } else if (c.type == "boolean") {
+      value = "jsonb_build_object('b', " + col + ")";
+    } else if (c.type == "numeric") {
+      value = "jsonb_build_object('d', " + col + "::text)";
+    } else if (c.type == "date") {
+      value = "jsonb_build_object('s', to_char(" + col + ", 'YYYY-MM-DD'))";
+    } else if (c.type == "timestamp with time zone") {
+      value = "jsonb_build_object('t', (extract(epoch FROM " + col + ") * 1000)::bigint)";
+    } else {
+      return "";
+    }
+    tagged += (i ? ", " : "") + ("CASE WHEN " + col + " IS NULL THEN 'null'::jsonb ELSE " + value + " END");
+    order += (i ? ", " : "") + col;
+  }
+  const std::string deleted = quote_ident(kDeletedAt);
+  return "SELECT jsonb_build_array(" + tagged + ")::text FROM " + t.qualified() + " AS cur WHERE cur." + deleted +
+         " IS NULL AND NOT EXISTS (SELECT 1 FROM " + quote_ident(t.schema) + "." + quote_ident(seen) +
+         " AS s WHERE " + key_join(t, "s", "cur") + ") ORDER BY " + order + " LIMIT $1";
+}
+
 std::string quoted_state_table(std::string_view schema) {
   return quote_ident(schema) + "." + quote_ident(kStateTable);
 }

@@ -52,6 +52,12 @@ struct TableLayout {
 TableLayout layout_for(const engine::StreamSpec& spec, std::string_view schema);
 
 std::string create_table_sql(const TableLayout& t);
+
+// Keys of the stored rows not marked deleted and absent from the set `seen` (what
+// mark_deleted_sql would mark), in key order, at most $1 of them: one row per key, a JSON array
+// in the tagged form of state_json.hpp (decode_keys("[" + text + "]")). Empty string when a key
+// column has a type that form cannot carry back exactly (jsonb, arrays).
+std::string unseen_keys_sql(const TableLayout& t, std::string_view seen);
 std::string add_columns_sql(const TableLayout& t, const std::vector<const Column*>& missing);
 
 // CREATE TEMP TABLE <staging> (_ord bigint, <columns with the target types>) ON COMMIT DELETE ROWS
