@@ -15,8 +15,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev
   # a real PostgreSQL for the tests and the demo (started on its own port, never the system one)
   postgresql
-  # util-linux provides runuser and flock
-  util-linux procps
+  # util-linux provides runuser and flock; tzdata is the time zone database (timestamp_zone)
+  util-linux procps tzdata
   # operator-surface tests: promtool and a real Prometheus (deploy/ rules, scrape config, a
   # scrape of the daemon), headless Chromium for the /status page, systemd-analyze for the unit
   prometheus chromium systemd
@@ -24,12 +24,13 @@ packages=(
 
 # What actito-replicator and actito-sim need at run time, and nothing else: the shared libraries
 # they link directly (libc6, libgcc-s1 and libstdc++6 are in every Debian image) plus the CA
-# bundle that TLS verification of the Actito API reads. Transitive libraries (libpq5, Kerberos,
+# bundle that TLS verification of the Actito API reads and the time zone database that named
+# timestamp_zone values are read from. Transitive libraries (libpq5, Kerberos,
 # ...) come in as dependencies of these. tests/deploy checks this list against `ldd` of the
 # built binaries, so the slim image cannot miss a library.
 runtime_packages=(
   libpqxx-6.4 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libssl3
-  ca-certificates
+  ca-certificates tzdata
 )
 
 case "${1:-}" in

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/model/error.hpp"
+#include "core/model/zone_rules.hpp"
 
 namespace replicator::model {
 namespace {
@@ -69,15 +70,6 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) noexcept 
 
 TimeZone TimeZone::from_name(std::string_view name) {
   if (name == "UTC" || name == "Etc/UTC" || name == "Z") return utc();
-  static constexpr std::array<std::string_view, 17> kEuCentral = {
-      "Europe/Brussels", "Europe/Paris",     "Europe/Amsterdam", "Europe/Luxembourg",
-      "Europe/Berlin",   "Europe/Madrid",    "Europe/Rome",      "Europe/Vienna",
-      "Europe/Zurich",   "Europe/Stockholm", "Europe/Oslo",      "Europe/Copenhagen",
-      "Europe/Prague",   "Europe/Warsaw",    "Europe/Budapest",  "Europe/Monaco",
-      "CET"};
-  for (auto z : kEuCentral) {
-    if (z == name) return TimeZone(Kind::kEuCentral, 3600, std::string(name));
-  }
   // Fixed offset: +HH:MM or -HH:MM.
   if (name.size() == 6 && (name[0] == '+' || name[0] == '-') && name[3] == ':') {
     int h = read_digits(name, 1, 2);
@@ -87,13 +79,40 @@ TimeZone TimeZone::from_name(std::string_view name) {
       return TimeZone(Kind::kFixed, off, std::string(name));
     }
   }
+  const std::string forms =
+      ": use UTC, a fixed offset such as +01:00, or a zone of the time zone database such as "
+      "Europe/Brussels or Europe/London";
+  std::shared_ptr<const ZoneRules> rules;
+  if (!name.empty() && name[0] != '+' && name[0] != '-') {
+    try {
+      rules = load_zone_rules(name);
+    } catch (const Error& e) {
+      fail(ErrorKind::kConfig, "unsupported timestamp_zone \"" + std::string(name) + "\" (" + e.what() + ")" + forms);
+    }
+  }
+  if (rules) return TimeZone(Kind::kRules, 0, std::string(name), std::move(rules));
+  // Without tzdata: the EU rule for the Central European zones.
+  static constexpr std::array<std::string_view, 17> kEuCentral = {
+      "Europe/Brussels", "Europe/Paris",     "Europe/Amsterdam", "Europe/Luxembourg",
+      "Europe/Berlin",   "Europe/Madrid",    "Europe/Rome",      "Europe/Vienna",
+      "Europe/Zurich",   "Europe/Stockholm", "Europe/Oslo",      "Europe/Copenhagen",
+      "Europe/Prague",   "Europe/Warsaw",    "Europe/Budapest",  "Europe/Monaco",
+      "CET"};
+  for (auto z : kEuCentral) {
+    if (z == name) return TimeZone(Kind::kEuCentral, 3600, std::string(name));
+  }
   fail(ErrorKind::kConfig, "unsupported timestamp_zone \"" + std::string(name) +
-                               "\": use UTC, a fixed offset such as +01:00, or a Central European "
-                               "zone such as Europe/Brussels");
+                               "\": not in the time zone database (tzdata, /usr/share/zoneinfo)" + forms);
 }
+
+TimeZone TimeZone::eu_central_rule(std::string name) { return TimeZone(Kind::kEuCentral, 3600, std::move(name)); }
 
 int TimeZone::offset_at(Timestamp t) const noexcept {
   if (kind_ == Kind::kFixed) return fixed_offset_s_;
+  if (kind_ == Kind::kRules) {
+    const std::int64_t s = t.ms >= 0 ? t.ms / 1000 : (t.ms - 999) / 1000;
+    return rules_->offset_at(s);
+  }
   // EU rule: summer time from the last Sunday of March 01:00 UTC to the last Sunday of October
   // 01:00 UTC.
   std::int64_t day = t.ms >= 0 ? t.ms / kMsPerDay : (t.ms - kMsPerDay + 1) / kMsPerDay;
@@ -108,17 +127,19 @@ int TimeZone::offset_at(Timestamp t) const noexcept {
 
 Timestamp TimeZone::resolve_local(std::int64_t local_ms) const noexcept {
   if (kind_ == Kind::kFixed) return Timestamp{local_ms - fixed_offset_s_ * 1000LL};
-  const std::int64_t std_off = fixed_offset_s_ * 1000LL;
-  const std::int64_t dst_off = std_off + 3'600'000;
-  Timestamp as_std{local_ms - std_off};
-  Timestamp as_dst{local_ms - dst_off};
-  bool std_ok = offset_at(as_std) * 1000LL == std_off;
-  bool dst_ok = offset_at(as_dst) * 1000LL == dst_off;
-  if (std_ok && dst_ok) return as_dst;  // overlap: the earlier offset (summer time) wins
-  if (dst_ok) return as_dst;
-  if (std_ok) return as_std;
-  // Gap: shift forward by the gap, i.e. read the wall time with the offset before the gap.
-  return as_std;
+  // The offsets in force a day before and a day after: at most one change lies between them
+  // (zones change their offset at most a few times a year).
+  const std::int64_t before = offset_at(Timestamp{local_ms - kMsPerDay}) * 1000LL;
+  const std::int64_t after = offset_at(Timestamp{local_ms + kMsPerDay}) * 1000LL;
+  const Timestamp as_before{local_ms - before};
+  if (before == after) return as_before;
+  const Timestamp as_after{local_ms - after};
+  const bool before_ok = offset_at(as_before) * 1000LL == before;
+  const bool after_ok = offset_at(as_after) * 1000LL == after;
+  if (before_ok) return as_before;  // also an overlap: the earlier offset wins, as in java.time
+  if (after_ok) return as_after;
+  // A gap: shift forward by the gap, i.e. read the wall time with the offset before the gap.
+  return as_before;
 }
 
 Timestamp parse_timestamp(std::string_view s, const TimeZone& zone) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -10,14 +11,20 @@
 
 namespace replicator::model {
 
-// A zone for naive timestamps: UTC, a fixed offset ("+02:00"), or a Central European zone that
-// follows the EU summer-time rule (Europe/Brussels and its CET neighbours; the rule applies from
-// 1996 on). Immutable and cheap to copy.
+struct ZoneRules;  // core/model/zone_rules.hpp
+
+// A zone for naive timestamps: UTC, a fixed offset ("+02:00"), or an IANA zone name
+// ("Europe/Brussels", "Europe/London", "America/New_York") with its whole history, read from the
+// system's time zone database (tzdata). Without that database, the Central European zones fall
+// back to the EU summer-time rule (exact from 1996 on). Immutable and cheap to copy.
 class TimeZone {
  public:
   // Throws Error(kConfig) for a name it cannot honour, naming the supported forms.
   static TimeZone from_name(std::string_view name);
   static TimeZone utc() { return TimeZone(Kind::kFixed, 0, "UTC"); }
+  // The EU summer-time rule alone (what named Central European zones fall back to without
+  // tzdata); for tests comparing it with the database.
+  static TimeZone eu_central_rule(std::string name);
 
   // Offset from UTC in seconds at the given instant.
   int offset_at(Timestamp t) const noexcept;
@@ -27,12 +34,14 @@ class TimeZone {
   const std::string& name() const noexcept { return name_; }
 
  private:
-  enum class Kind { kFixed, kEuCentral };
-  TimeZone(Kind kind, int fixed_offset_s, std::string name)
-      : kind_(kind), fixed_offset_s_(fixed_offset_s), name_(std::move(name)) {}
+  enum class Kind { kFixed, kEuCentral, kRules };
+  TimeZone(Kind kind, int fixed_offset_s, std::string name,
+           std::shared_ptr<const ZoneRules> rules = nullptr)
+      : kind_(kind), fixed_offset_s_(fixed_offset_s), name_(std::move(name)), rules_(std::move(rules)) {}
   Kind kind_;
   int fixed_offset_s_;
   std::string name_;
+  std::shared_ptr<const ZoneRules> rules_;
 };
 
 // Parses every form of contract 4.2: ISO-8601 with Z or offset and 0-9 fraction digits, naive
