@@ -30,6 +30,7 @@
 #include "core/actito/discovery.hpp"
 #include "core/actito/rsql.hpp"
 #include "core/actito/source.hpp"
+#include "core/engine/call_budget.hpp"
 #include "core/engine/metrics.hpp"
 #include "core/engine/progress.hpp"
 #include "core/engine/sink_worker.hpp"
@@ -952,6 +953,8 @@ struct App::Impl {
   void stop_jobs() {
     stop = true;
     for (auto& j : jobs) j->sleeper->cancel();
+    // A request not sent yet is not worth waiting for: only the ones in flight finish.
+    for (auto& [name, c] : connections) c->client->budget().cancel_waiting();
   }
 };
 

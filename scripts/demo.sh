@@ -70,17 +70,22 @@ curl -fsS "http://127.0.0.1:$admin_port/metrics" >"$work/metrics.txt"
 curl -fsS "http://127.0.0.1:$admin_port/status" >"$work/status.json"
 kill -TERM "$daemon"
 wait "$daemon" || true
-grep -E "cycle done|failed|stopped" "$work/daemon.log" | tail -n 8
+grep -E "cycle done|failed|stopped" "$work/daemon.log" | tail -n 12
 
 echo
 echo "== replicated tables (schema actito) vs. the simulator"
-echo "   (the simulator kept mutating after the last cycle, and rows it deleted stay in PostgreSQL"
-echo "    until delete detection arrives: the counts differ by those, never by a lost row)"
+echo "   (the simulator kept mutating after the last cycle: the counts differ by its latest"
+echo "    changes, never by a lost row; rows deleted in Actito are kept with _deleted_at set)"
 for t in Customers Orders; do
   tbl=$(echo "$t" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr 'A-Z' 'a-z')
-  n=$(psql_ -tAc "select count(*) from actito.\"$tbl\"")
+  n=$(psql_ -tAc "select count(*) from actito.\"$tbl\" where _deleted_at is null")
+  d=$(psql_ -tAc "select count(*) from actito.\"$tbl\" where _deleted_at is not null")
   s=$(curl -fsS "http://127.0.0.1:$sim_port/_sim/tables/$t/count" | sed -E 's/.*"count":([0-9]+).*/\1/' || echo "?")
-  printf '  %-12s rows in PostgreSQL: %-8s rows in the simulator now: %s\n' "$tbl" "$n" "$s"
+  printf '  %-12s live rows in PostgreSQL: %-7s marked deleted: %-5s rows in the simulator now: %s\n' \
+    "$tbl" "$n" "$d" "$s"
+done
+for t in email_campaigns; do
+  printf '  %-24s rows in PostgreSQL: %s\n' "$t" "$(psql_ -tAc "select count(*) from actito.\"$t\"")"
 done
 
 echo

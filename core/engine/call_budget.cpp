@@ -77,7 +77,15 @@ void CallBudget::release_slot() noexcept {
   --in_flight_;
 }
 
+void CallBudget::cancel_waiting() noexcept {
+  ++generation_;
+  for (auto& w : waiters_) w->timer.cancel();
+  for (auto& w : window_queue_) w->timer.cancel();
+  if (window_sleeper_) window_sleeper_->timer.cancel();
+}
+
 asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
+  const std::uint64_t generation = generation_;
   if (in_flight_ < limit_ && waiters_.empty()) {
     ++in_flight_;
   } else {
@@ -85,9 +93,11 @@ asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
     waiters_.push_back(w);
     co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!w->granted) {
-      // Woken without a slot (shutdown): leave the queue and give up.
+      // Woken without a slot (shutdown or cancel_waiting): leave the queue and give up.
       std::erase(waiters_, w);
-      model::fail(model::ErrorKind::kCancelled, "call budget closed while waiting for a slot");
+      model::fail(model::ErrorKind::kCancelled, generation != generation_
+                                                    ? "stopped while waiting for the call budget"
+                                                    : "call budget closed while waiting for a slot");
     }
     // The releasing side kept in_flight_ unchanged: the slot moved to us.
   }
@@ -97,16 +107,26 @@ asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
     // Through the window in arrival order: only the head of the queue waits for room.
     auto me = std::make_shared<Waiter>(executor_);
     window_queue_.push_back(me);
+    auto give_up = [&] {
+      const bool head = window_queue_.front() == me;
+      std::erase(window_queue_, me);
+      if (head && !window_queue_.empty()) window_queue_.front()->timer.cancel();
+      model::fail(model::ErrorKind::kCancelled, "stopped while waiting for the call budget");
+    };
     while (window_queue_.front() != me) {
       co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by the head
+      if (generation != generation_) give_up();
+      me->timer.expires_at(asio::steady_timer::time_point::max());
     }
     for (;;) {
+      if (generation != generation_) give_up();
       auto now = clock::now();
       while (!admissions_.empty() && admissions_.front() + window_ <= now) admissions_.pop_front();
       if (static_cast<int>(admissions_.size()) < calls_per_window_) break;
-      auto until = admissions_.front() + window_;
-      asio::steady_timer t(executor_, until);
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      me->timer.expires_at(admissions_.front() + window_);
+      window_sleeper_ = me;
+      co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      window_sleeper_.reset();
       throttled_seconds_ += std::chrono::duration<double>(clock::now() - now).count();
     }
     admissions_.push_back(clock::now());

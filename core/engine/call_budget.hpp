@@ -40,6 +40,11 @@ class CallBudget {
   // window is added to throttled_seconds().
   boost::asio::awaitable<Permit> acquire();
 
+  // Every acquire() waiting now (for a slot or for the window) gives up with
+  // model::Error(kCancelled): stopping must not wait for the budget. Later acquires are not
+  // affected. Call on the budget's executor.
+  void cancel_waiting() noexcept;
+
   // A 429 "too many concurrent requests" means other clients share the licence: lower our own
   // concurrency by one (never below 1). Successes raise it back, one slot per 20 successes.
   void on_rejected() noexcept;
@@ -66,6 +71,8 @@ class CallBudget {
   std::deque<std::chrono::steady_clock::time_point> admissions_;
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::deque<std::shared_ptr<Waiter>> window_queue_;  // FIFO of callers waiting for the window
+  std::shared_ptr<Waiter> window_sleeper_;  // the head of window_queue_ while it waits for room
+  std::uint64_t generation_ = 0;            // bumped by cancel_waiting()
 };
 
 }  // namespace replicator::engine

@@ -278,5 +278,29 @@ TEST(ObjectsE2E, StructuresDiscoveredOnceAreCachedAcrossProcesses) {
             static_cast<std::int64_t>(sim.rows("Customers_Interactions").size()));
 }
 
+TEST(ObjectsE2E, SigtermDoesNotWaitForTheCallBudget) {
+  Simulator sim(objects_world(66));
+  sim.start();
+  World w(sim);
+  const std::uint16_t port = free_port();
+  // 3 calls a minute: the token and the two structure reads use them up, so the first list
+  // request waits for the window (a minute) when SIGTERM arrives.
+  auto cfg = w.config("      - object: Customers\n      - object: SMSCampaigns\n", "", port, "    calls_per_minute: 3\n");
+  Daemon d({"run", "-c", cfg});
+  ASSERT_TRUE(wait_until([&] { return http_get(port, "/healthz").first == 200; }, 20)) << d.stderr_text();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string m = http_get(port, "/metrics").second;
+        return m.find("actito_replicator_api_requests_total{") != std::string::npos && sim.stats().total_calls >= 3;
+      },
+      20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0) << d.stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5))
+      << "the daemon waited for the call budget before stopping";
+}
+
 }  // namespace
 }  // namespace replicator::e2e

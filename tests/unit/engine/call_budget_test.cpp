@@ -236,5 +236,59 @@ TEST(CallBudget, MaxConcurrentBelowOneMeansOne) {
   EXPECT_EQ(probe.max_held, 1);
 }
 
+TEST(CallBudget, CancelWaitingReleasesEveryWaiterAndLaterCallsProceed) {
+  asio::io_context ctx;
+  const auto window = 10s;  // whoever waits for the window would wait for 10 s
+  CallBudget budget(ctx.get_executor(), 2, 1, window);
+  Spawner s{ctx};
+  Probe probe;
+  // 0 is admitted and holds the only slot for 50 ms; 1 waits for the slot, then 1 and 2 (and 3)
+  // would wait for the window, which 0 and 1 filled.
+  for (int i = 0; i < 4; ++i) s.spawn(worker(budget, probe, i, i == 0 ? Clock::duration(50ms) : Clock::duration::zero()));
+  const auto start = Clock::now();
+  s.spawn([&]() -> asio::awaitable<void> {
+    co_await sleep_for(150ms);  // 1 is admitted by now; 2 waits for the window, 3 behind it
+    budget.cancel_waiting();
+  }());
+  ctx.run();
+  EXPECT_LT(Clock::now() - start, 2s) << "cancel_waiting did not wake the window waiters";
+  EXPECT_EQ(probe.order, (std::vector<int>{0, 1}));
+  ASSERT_EQ(s.errors.size(), 2u);
+  for (const auto& e : s.errors) EXPECT_NE(e.find("stopped while waiting for the call budget"), std::string::npos) << e;
+  EXPECT_EQ(budget.in_flight(), 0) << "a cancelled waiter kept its slot";
+
+  // A later acquire is not cancelled: it waits for the window as usual (here: a short one).
+  asio::io_context ctx2;
+  CallBudget fresh(ctx2.get_executor(), 1, 1, 100ms);
+  Spawner s2{ctx2};
+  Probe p2;
+  s2.spawn([&]() -> asio::awaitable<void> {
+    fresh.cancel_waiting();  // nobody waits: no effect on what follows
+    co_await worker(fresh, p2, 0, Clock::duration::zero());
+    co_await worker(fresh, p2, 1, Clock::duration::zero());
+  }());
+  ctx2.run();
+  EXPECT_TRUE(s2.errors.empty());
+  EXPECT_EQ(p2.order, (std::vector<int>{0, 1}));
+}
+
+TEST(CallBudget, CancelWaitingWakesSlotWaiters) {
+  asio::io_context ctx;
+  CallBudget budget(ctx.get_executor(), 0, 1);
+  Spawner s{ctx};
+  Probe probe;
+  s.spawn(worker(budget, probe, 0, Clock::duration(300ms)));
+  s.spawn(worker(budget, probe, 1, Clock::duration::zero()));
+  s.spawn([&]() -> asio::awaitable<void> {
+    co_await sleep_for(20ms);
+    budget.cancel_waiting();
+  }());
+  ctx.run();
+  EXPECT_EQ(probe.order, (std::vector<int>{0}));
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_NE(s.errors[0].find("stopped while waiting for the call budget"), std::string::npos);
+  EXPECT_EQ(budget.in_flight(), 0);
+}
+
 }  // namespace
 }  // namespace replicator::engine
