@@ -20,6 +20,9 @@ packages=(
   # operator-surface tests: promtool and a real Prometheus (deploy/ rules, scrape config, a
   # scrape of the daemon), headless Chromium for the /status page, systemd-analyze for the unit
   prometheus chromium systemd
+  # the https path end to end: openssl makes a throwaway CA and certificate, socat terminates
+  # TLS in front of the simulator (tests/tls)
+  openssl socat
 )
 
 # What actito-replicator and actito-sim need at run time, and nothing else: the shared libraries

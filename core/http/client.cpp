@@ -10,6 +10,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -96,6 +98,7 @@ struct Connection {
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  bool name_mismatch = false;  // the certificate chain was trusted but names another host
 
   beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
@@ -137,6 +140,17 @@ struct Client::Impl {
     model::fail(ErrorKind::kTransient, std::string(step) + " " + where + " failed: " + ec.message());
   }
 
+  // Why the server's certificate was refused, in words.
+  std::string certificate_problem(Connection& conn) const {
+    if (conn.name_mismatch) return "it is not issued for " + origin.host;
+    const long result = SSL_get_verify_result(conn.tls->native_handle());
+    if (result != X509_V_OK) {
+      return std::string(X509_verify_cert_error_string(result)) +
+             " (trust comes from the system's CA store; SSL_CERT_FILE or SSL_CERT_DIR point elsewhere)";
+    }
+    return "rejected during verification";
+  }
+
   asio::awaitable<std::unique_ptr<Connection>> connect() {
     tcp::resolver resolver(executor);
     asio::steady_timer timer(executor, options.step_timeout);
@@ -162,10 +176,26 @@ struct Client::Impl {
       if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), origin.host.c_str())) {
         model::fail(ErrorKind::kTransient, "cannot set TLS SNI for " + origin.host);
       }
-      conn->tls->set_verify_callback(asio::ssl::host_name_verification(origin.host));
+      // Host-name verification, remembering a mismatch to explain a refusal.
+      conn->tls->set_verify_callback(
+          [check = asio::ssl::host_name_verification(origin.host), c = conn.get()](
+              bool preverified, asio::ssl::verify_context& ctx) mutable {
+            const bool ok = check(preverified, ctx);
+            if (preverified && !ok) c->name_mismatch = true;
+            return ok;
+          });
       tcp_stream.expires_after(options.step_timeout);
       auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
-      if (hec) network_error("TLS handshake with", hec);
+      if (hec) {
+        // A certificate that is not accepted stays so: say why, and do not retry.
+        if (hec.category() == asio::error::get_ssl_category() &&
+            ERR_GET_REASON(static_cast<unsigned long>(hec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+          model::fail(ErrorKind::kPermanent, "TLS certificate of " + origin.to_string() +
+                                                 " not accepted (certificate verify failed): " +
+                                                 certificate_problem(*conn));
+        }
+        network_error("TLS handshake with", hec);
+      }
     }
     co_return conn;
   }
