@@ -97,6 +97,11 @@ Faults
   --retry-after SECONDS       send Retry-After with injected failures
   --close-next N              close the connection of the next N requests without answering
 
+Consistency (contract 3.6)
+  --visibility-delay DURATION late arrivals: rows created or updated by mutations are listed only
+                              from their moment + DURATION; lists show the previous version (new
+                              rows: none) until then; single GETs show writes at once (default 0)
+
 Scripted mutations (demo)
   --mutate-every DURATION     apply a mutation to each table this often (default off)
   --mutate-creates N          rows created per mutation
@@ -108,8 +113,9 @@ Scripted mutations (demo)
   --help                      this text
 
 Control API (no auth): GET /_sim/stats, POST /_sim/stats/reset, POST /_sim/mutate,
-GET|POST /_sim/faults, GET|POST /_sim/limits, POST /_sim/tokens/expire, POST /_sim/keys/revoke,
-POST /_sim/keys/add, GET /_sim/tables, GET /_sim/tables/{name}/count, GET /_sim/health
+GET|POST /_sim/faults, GET|POST /_sim/limits, GET|POST /_sim/visibility, POST /_sim/tokens/expire,
+POST /_sim/keys/revoke, POST /_sim/keys/add, GET /_sim/tables, GET /_sim/tables/{name}/count,
+GET /_sim/health
 )";
 }
 
@@ -226,6 +232,7 @@ CliOptions parse_command_line(const std::vector<std::string_view>& args) {
          }
        }},
       {"--latency", [&](auto, auto v) { o.faults.latency = parse_duration(v); }},
+      {"--visibility-delay", [&](auto, auto v) { o.visibility_delay = parse_duration(v); }},
       {"--latency-jitter", [&](auto, auto v) { o.faults.latency_jitter = parse_duration(v); }},
       {"--fail-next", [&](auto f, auto v) { o.faults.fail_next = parse_integer(f, v, 0); }},
       {"--fail-every", [&](auto f, auto v) { o.faults.fail_every = parse_integer(f, v, 0); }},

@@ -170,6 +170,14 @@ std::vector<std::string> Dataset::table_names() const {
   return names;
 }
 
+void Dataset::set_visibility_delay(std::chrono::milliseconds delay) noexcept {
+  visibility_delay_ms_ = std::max<std::int64_t>(delay.count(), 0);
+}
+
+std::chrono::milliseconds Dataset::visibility_delay() const noexcept {
+  return std::chrono::milliseconds(visibility_delay_ms_.load());
+}
+
 MutationResult Dataset::mutate(const MutationSpec& spec) {
   const std::string& name = spec.object.empty() ? spec.table : spec.object;
   RecordTable* target = table(name);
@@ -186,7 +194,8 @@ MutationResult Dataset::mutate(const MutationSpec& spec) {
       refs = profiles->random_ids(static_cast<std::size_t>(spec.creates));
     }
   }
-  MutationResult result = target->mutate(spec, clock_, refs);
+  MutationResult result =
+      target->mutate(spec, clock_, refs, spec.visibility_delay.value_or(visibility_delay()));
   if (dynamic_cast<ProfileTable*>(target) != nullptr && !result.deleted.empty()) {
     for (const auto& custom : custom_tables_) {
       if (custom->referenced_table_id() == target->table_id()) {
@@ -248,7 +257,10 @@ MutationResult Dataset::mutate_generic(const GenericEntry& entry, const Mutation
     result.last_moment_ms = moment;
     return moment;
   };
-  collection.edit([&](std::vector<boost::json::object>& rows) {
+  const std::int64_t delay =
+      std::max<std::int64_t>(request.visibility_delay.value_or(visibility_delay()).count(), 0);
+  collection.edit([&](std::vector<boost::json::object>& rows,
+                      std::vector<GenericCollection::Write>& writes) {
     std::map<std::int64_t, std::size_t> index;  // id -> position
     std::int64_t& high = generic_high_id_[&collection];
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -289,8 +301,11 @@ MutationResult Dataset::mutate_generic(const GenericEntry& entry, const Mutation
       deletes.push_back(pool[next++]);
 
     for (const std::size_t i : updates) {
-      rows[i] = next_static_row(spec, rows[i], version, entry.context, stamp());
+      const std::int64_t moment = stamp();
+      boost::json::object before = rows[i];
+      rows[i] = next_static_row(spec, before, version, entry.context, moment);
       result.updated.push_back(row_id(rows[i], spec));
+      writes.push_back({result.updated.back(), std::move(before), rows[i], moment + delay});
     }
     std::vector<bool> doomed(rows.size(), false);
     for (const std::size_t i : deletes) {
@@ -308,8 +323,10 @@ MutationResult Dataset::mutate_generic(const GenericEntry& entry, const Mutation
     for (std::int64_t n = 0; n < request.creates; ++n) {
       const std::int64_t id = ++high;
       const std::int64_t parent = parents.empty() ? 0 : parents[generic_rng_.below(parents.size())];
-      rows.push_back(new_static_row(spec, id, version, entry.context, stamp(), parent));
+      const std::int64_t moment = stamp();
+      rows.push_back(new_static_row(spec, id, version, entry.context, moment, parent));
       result.created.push_back(id);
+      writes.push_back({id, std::nullopt, rows.back(), moment + delay});
     }
   });
   std::sort(result.updated.begin(), result.updated.end());
@@ -325,7 +342,8 @@ MutationResult Dataset::mutate_generic(const GenericEntry& entry, const Mutation
         continue;
       }
       done.push_back(child.collection);
-      child.collection->edit([&](std::vector<boost::json::object>& rows) {
+      child.collection->edit([&](std::vector<boost::json::object>& rows,
+                                 std::vector<GenericCollection::Write>&) {
         const std::size_t before = rows.size();
         std::erase_if(rows, [&](const boost::json::object& row) {
           const boost::json::value* v = row.if_contains(child_spec.child_field_wire);

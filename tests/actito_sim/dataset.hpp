@@ -2,6 +2,8 @@
 // structure collections derived from them, and cross-table mutations (CASCADE deletes).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -69,8 +71,14 @@ class Dataset {
   // Applies a mutation to a profile or custom table (deleting profiles also deletes the custom
   // records that reference them, contract 3.9 onDelete CASCADE) or to a static / per-profile-table
   // object (deleting a parent, e.g. an EmailCampaigns or Forms row, also deletes its children,
-  // counted in `cascaded`). Throws std::invalid_argument for an unknown name or id.
+  // counted in `cascaded`). Throws std::invalid_argument for an unknown name or id. Created and
+  // updated rows reach the list routes only at their moment + the visibility delay (spec's, else
+  // visibility_delay()): see RecordTable and GenericCollection.
   MutationResult mutate(const MutationSpec& spec);
+
+  // Late arrivals (contract 3.6): the delay given to the rows that later mutations write.
+  void set_visibility_delay(std::chrono::milliseconds delay) noexcept;
+  std::chrono::milliseconds visibility_delay() const noexcept;
 
   // Run-time structure changes of a profile or custom table (contract 5.5); the structure routes
   // reflect them at once. Throw std::invalid_argument (see RecordTable::add_attribute).
@@ -100,6 +108,7 @@ class Dataset {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<GenericCollection>> per_table_;
   std::map<std::string, GenericEntry, std::less<>> generic_by_name_;  // fixed after construction
   MomentClock clock_;
+  std::atomic<std::int64_t> visibility_delay_ms_{0};
   std::mutex generic_mutation_mutex_;  // serialises mutate_generic; guards the members below
   Rng generic_rng_{0};
   std::uint32_t generic_version_ = 0;

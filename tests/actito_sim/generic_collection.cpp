@@ -1,6 +1,7 @@
 #include "tests/actito_sim/generic_collection.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -159,9 +160,47 @@ void GenericCollection::replace_rows(std::vector<json::object> rows) {
   rows_ = std::move(rows);
 }
 
-void GenericCollection::edit(const std::function<void(std::vector<json::object>&)>& edit) {
+void GenericCollection::edit(
+    const std::function<void(std::vector<json::object>&, std::vector<Write>&)>& edit) {
   std::unique_lock lock(mutex_);
-  edit(rows_);
+  std::vector<Write> writes;
+  edit(rows_, writes);
+  const std::int64_t now = system_now_ms();
+  for (Write& write : writes) {
+    auto held = held_.find(write.id);
+    if (held == held_.end()) {
+      if (write.visible_at_ms <= now) continue;  // visible at once: nothing to hold back
+      held = held_.emplace(write.id, HeldRow{std::move(write.before), {}}).first;
+    }
+    held->second.writes.emplace_back(std::move(write.after), write.visible_at_ms);
+  }
+  if (held_.empty()) return;
+  // Deleted rows leave at once; writes visible now become the base (later ones supersede the
+  // earlier ones still in flight, so lists never go back to those).
+  std::set<std::int64_t> present;
+  for (const auto& row : rows_) present.insert(row_id(row));
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (!present.contains(it->first)) {
+      it = held_.erase(it);
+      continue;
+    }
+    auto& pending = it->second.writes;
+    std::size_t visible = pending.size();
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      if (pending[i].second <= now) visible = i;
+    }
+    if (visible != pending.size()) {
+      it->second.base = std::move(pending[visible].first);
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(visible) + 1);
+    }
+    it = pending.empty() ? held_.erase(it) : std::next(it);
+  }
+}
+
+std::int64_t GenericCollection::row_id(const json::object& row) const {
+  if (spec_.key.empty()) return 0;
+  const json::value* v = find_path(row, spec_.key.back());
+  return v != nullptr && (v->is_int64() || v->is_uint64()) ? v->to_number<std::int64_t>() : 0;
 }
 
 std::vector<json::object> GenericCollection::rendered_rows(const ObjectSpec* shape) const {
@@ -218,8 +257,21 @@ std::string GenericCollection::render(const json::object& row,
 
 std::int64_t GenericCollection::list_page(const ListRequest& request, std::string& out) const {
   std::shared_lock lock(mutex_);
+  const std::int64_t now = held_.empty() ? 0 : system_now_ms();
   std::vector<const json::object*> selected;
-  for (const auto& row : rows_) {
+  for (const auto& stored : rows_) {
+    const json::object* shown = &stored;
+    if (!held_.empty()) {
+      // Late arrivals: the latest write visible now, else the version before the writes.
+      if (const auto held = held_.find(row_id(stored)); held != held_.end()) {
+        shown = held->second.base ? &*held->second.base : nullptr;
+        for (const auto& [version, visible_at] : held->second.writes) {
+          if (visible_at <= now) shown = &version;
+        }
+        if (shown == nullptr) continue;
+      }
+    }
+    const json::object& row = *shown;
     if (std::all_of(request.constraints.begin(), request.constraints.end(),
                     [&](const Constraint& c) { return matches(row, c); })) {
       selected.push_back(&row);

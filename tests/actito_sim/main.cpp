@@ -51,11 +51,12 @@ int main(int argc, char** argv) {
     }
     std::cout << fmt::format(
                      "actito-sim listening on {} entity={} profiles={} custom_records={} tables={} "
-                     "seed={} limits={}/{}per{}ms timestamp_style={}",
+                     "seed={} limits={}/{}per{}ms timestamp_style={} visibility_delay={}ms",
                      simulator.base_url(), o.entity, o.data.profiles, o.data.custom_records, tables,
                      o.data.seed, o.limits.max_concurrent, o.limits.calls_per_minute,
                      o.limits.window.count(),
-                     o.data.style == TimestampStyle::kIsoUtc ? "iso-utc" : "naive-brussels")
+                     o.data.style == TimestampStyle::kIsoUtc ? "iso-utc" : "naive-brussels",
+                     o.visibility_delay.count())
               << std::endl;
     int received = 0;
     sigwait(&stop_signals, &received);

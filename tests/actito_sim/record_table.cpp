@@ -28,6 +28,7 @@ std::int64_t directed(std::int64_t key, bool descending) noexcept {
 
 struct RecordTable::SortIndex {
   std::uint64_t generation = 0;
+  std::uint64_t view_serial = 0;  // 0: built from rows_, else from that View
   bool identity = false;  // positions are 0..n-1 (or n-1..0 when reversed)
   bool reversed = false;
   std::size_t count = 0;
@@ -38,6 +39,17 @@ struct RecordTable::SortIndex {
     if (!identity) return positions[i];
     return reversed ? count - 1 - i : i;
   }
+};
+
+// What lists see while writes are held back (late arrivals): rows_ of one generation minus the
+// writes not visible yet, valid for server times in [built_at_ms, valid_until_ms).
+struct RecordTable::View {
+  std::uint64_t generation = 0;
+  std::uint64_t serial = 0;  // keys the sort indexes and filtered scans built from it
+  std::int64_t built_at_ms = 0;
+  std::int64_t valid_until_ms = std::numeric_limits<std::int64_t>::max();
+  bool holds_back = false;       // false: the same rows as rows_
+  std::vector<RecordCore> rows;  // sorted by id
 };
 
 // The constraints of one request on one column, merged (contract 3.4: constraints are ANDed).
@@ -154,7 +166,8 @@ std::uint64_t RecordTable::generation() const {
 }
 
 std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
-    const std::vector<std::pair<std::size_t, bool>>& order) const {
+    const std::vector<std::pair<std::size_t, bool>>& order, const std::vector<RecordCore>& rows,
+    std::uint64_t view_serial) const {
   std::string signature;
   for (const auto& [column, descending] : order) {
     signature += fmt::format("{}{},", column, descending ? 'd' : 'a');
@@ -162,11 +175,15 @@ std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
   {
     std::lock_guard lock(cache_mutex_);
     auto it = indexes_.find(signature);
-    if (it != indexes_.end() && it->second->generation == generation_) return it->second;
+    if (it != indexes_.end() && it->second->generation == generation_ &&
+        it->second->view_serial == view_serial) {
+      return it->second;
+    }
   }
   auto index = std::make_shared<SortIndex>();
   index->generation = generation_;
-  index->count = rows_.size();
+  index->view_serial = view_serial;
+  index->count = rows.size();
   if (columns_[order.front().first].id_order) {
     index->identity = true;
     index->reversed = order.front().second;
@@ -179,12 +196,12 @@ std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
       std::array<std::int64_t, kMaxIndexKeys> keys;
       std::uint32_t position;
     };
-    std::vector<Entry> entries(rows_.size());
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
+    std::vector<Entry> entries(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
       Entry& e = entries[i];
       e.keys.fill(0);
       for (std::size_t k = 0; k < order.size(); ++k) {
-        e.keys[k] = directed(column_key(order[k].first, rows_[i]), order[k].second);
+        e.keys[k] = directed(column_key(order[k].first, rows[i]), order[k].second);
       }
       e.position = static_cast<std::uint32_t>(i);
     }
@@ -196,7 +213,7 @@ std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
     index->lead_keys.resize(entries.size());
     for (std::size_t i = 0; i < entries.size(); ++i) {
       index->positions[i] = entries[i].position;
-      index->lead_keys[i] = column_key(order.front().first, rows_[entries[i].position]);
+      index->lead_keys[i] = column_key(order.front().first, rows[entries[i].position]);
     }
   }
   std::lock_guard lock(cache_mutex_);
@@ -204,8 +221,73 @@ std::shared_ptr<const RecordTable::SortIndex> RecordTable::index_for(
   return index;
 }
 
+std::shared_ptr<const RecordTable::View> RecordTable::view_at(std::int64_t now_ms) const {
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (view_ && view_->generation == generation_ && view_->built_at_ms <= now_ms &&
+        now_ms < view_->valid_until_ms) {
+      return view_->holds_back ? view_ : nullptr;
+    }
+  }
+  auto view = std::make_shared<View>();
+  view->generation = generation_;
+  view->built_at_ms = now_ms;
+  view->rows.reserve(rows_.size());
+  auto held = held_.begin();
+  for (const RecordCore& row : rows_) {
+    while (held != held_.end() && held->first < row.id) ++held;
+    if (held == held_.end() || held->first != row.id) {
+      view->rows.push_back(row);
+      continue;
+    }
+    // The latest write (in write order) visible now, else the version before the writes.
+    const RecordCore* shown = held->second.base ? &*held->second.base : nullptr;
+    for (const HeldWrite& write : held->second.writes) {
+      if (write.visible_at_ms <= now_ms) {
+        shown = &write.row;
+      } else {
+        view->valid_until_ms = std::min(view->valid_until_ms, write.visible_at_ms);
+      }
+    }
+    if (shown != &held->second.writes.back().row) view->holds_back = true;
+    if (shown != nullptr) view->rows.push_back(*shown);
+  }
+  std::lock_guard lock(cache_mutex_);
+  view->serial = next_view_serial_++;
+  view_ = view;
+  return view->holds_back ? view : nullptr;
+}
+
+void RecordTable::release_visible(std::int64_t now_ms) {
+  for (auto it = held_.begin(); it != held_.end();) {
+    auto& writes = it->second.writes;
+    std::size_t visible = writes.size();  // index of the latest visible write
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      if (writes[i].visible_at_ms <= now_ms) visible = i;
+    }
+    if (visible != writes.size()) {
+      // Earlier writes still in flight are superseded by this one: lists never go back to them.
+      it->second.base = writes[visible].row;
+      writes.erase(writes.begin(), writes.begin() + static_cast<std::ptrdiff_t>(visible) + 1);
+    }
+    it = writes.empty() ? held_.erase(it) : std::next(it);
+  }
+}
+
+std::size_t RecordTable::invisible_count() const {
+  const std::int64_t now = system_now_ms();
+  std::shared_lock lock(data_mutex_);
+  return static_cast<std::size_t>(std::count_if(held_.begin(), held_.end(), [&](const auto& h) {
+    return h.second.writes.back().visible_at_ms > now;
+  }));
+}
+
 std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out) const {
   std::shared_lock lock(data_mutex_);
+  // Late arrivals: while writes are held back, lists read a view without them.
+  const std::shared_ptr<const View> view = held_.empty() ? nullptr : view_at(system_now_ms());
+  const std::vector<RecordCore>& rows = view ? view->rows : rows_;
+  const std::uint64_t view_serial = view ? view->serial : 0;
 
   // Merge the constraints per column.
   std::vector<Bounds> bounds(columns_.size());
@@ -294,11 +376,11 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
       break;
     }
   }
-  const auto index = index_for(order);
+  const auto index = index_for(order, rows, view_serial);
   const std::size_t lead = order.front().first;
   const bool lead_descending = order.front().second;
   auto lead_key = [&](std::size_t i) {
-    return index->identity ? column_key(lead, rows_[index->position(i)]) : index->lead_keys[i];
+    return index->identity ? column_key(lead, rows[index->position(i)]) : index->lead_keys[i];
   };
 
   // Range of the leading column by binary search (keys ascending, or descending with nulls last).
@@ -338,14 +420,14 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
     if (offset < total) {
       const std::int64_t stop = std::min(total, offset + request.size);
       for (std::int64_t i = offset; i < stop; ++i) {
-        render(rows_[index->position(begin + static_cast<std::size_t>(i))], mask, writer);
+        render(rows[index->position(begin + static_cast<std::size_t>(i))], mask, writer);
       }
     }
     return total;
   }
 
   // Residual constraints: materialise the matching positions once per data generation.
-  std::string signature = fmt::format("g{}|", generation_);
+  std::string signature = fmt::format("g{}v{}|", generation_, view_serial);
   for (const auto& [column, descending] : order)
     signature += fmt::format("{}{},", column, descending);
   for (std::size_t c : residual) {
@@ -368,7 +450,7 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
     auto found = std::make_shared<std::vector<std::uint32_t>>();
     for (std::size_t i = begin; i < end; ++i) {
       const std::size_t position = index->position(i);
-      const RecordCore& row = rows_[position];
+      const RecordCore& row = rows[position];
       if (std::all_of(residual.begin(), residual.end(),
                       [&](std::size_t c) { return bounds[c].matches(column_key(c, row)); })) {
         found->push_back(static_cast<std::uint32_t>(position));
@@ -383,7 +465,7 @@ std::int64_t RecordTable::list_page(const ListRequest& request, std::string& out
   if (offset < total) {
     const std::int64_t stop = std::min(total, offset + request.size);
     for (std::int64_t i = offset; i < stop; ++i) {
-      render(rows_[(*matches)[static_cast<std::size_t>(i)]], mask, writer);
+      render(rows[(*matches)[static_cast<std::size_t>(i)]], mask, writer);
     }
   }
   return total;
@@ -402,7 +484,8 @@ void RecordTable::get_one(std::string_view key, std::string& out) const {
 }
 
 MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clock,
-                                   const std::vector<std::int64_t>& refs) {
+                                   const std::vector<std::int64_t>& refs,
+                                   std::chrono::milliseconds visibility_delay) {
   MutationResult result;
   result.table = spec_.name;
   std::unique_lock lock(data_mutex_);
@@ -461,18 +544,33 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
     result.last_moment_ms = moment;
     return moment;
   };
+  // Late arrivals: a write is held back from lists until its moment + the delay (class comment).
+  // A write without delay is held too when earlier writes of its row are, so that lists end on it.
+  const std::int64_t delay = std::max<std::int64_t>(visibility_delay.count(), 0);
+  auto hold = [&](const RecordCore* before, const RecordCore& after, std::int64_t moment) {
+    auto held = held_.find(after.id);
+    if (held == held_.end()) {
+      if (delay == 0) return;
+      held = held_.emplace(after.id, HeldRow{}).first;
+      if (before != nullptr) held->second.base = *before;
+    }
+    held->second.writes.push_back(HeldWrite{after, moment + delay});
+  };
   for (const std::size_t index : updates) {
     RecordCore& row = rows_[index];
+    const RecordCore before = row;
     row.version += 1;
     row.epoch = epoch_;
     row.updated_ms = std::max({row.created_ms, row.updated_ms, stamp()});
     result.updated.push_back(row.id);
+    hold(&before, row, row.updated_ms);
   }
   if (!deletes.empty()) {
     std::vector<bool> doomed(existing, false);
     for (const std::size_t index : deletes) {
       doomed[index] = true;
       result.deleted.push_back(rows_[index].id);
+      held_.erase(rows_[index].id);  // deletes are visible at once
     }
     std::size_t write = 0;
     for (std::size_t read = 0; read < existing; ++read) {
@@ -488,10 +586,12 @@ MutationResult RecordTable::mutate(const MutationSpec& request, MomentClock& clo
     row.epoch = epoch_;
     rows_.push_back(row);
     result.created.push_back(row.id);
+    hold(nullptr, row, row.created_ms);
   }
   std::sort(result.updated.begin(), result.updated.end());
   std::sort(result.deleted.begin(), result.deleted.end());
   if (!result.updated.empty() || !result.deleted.empty() || !result.created.empty()) ++generation_;
+  if (!held_.empty()) release_visible(system_now_ms());
   return result;
 }
 
@@ -629,7 +729,9 @@ std::int64_t RecordTable::delete_by_ref(const std::vector<std::int64_t>& sorted_
   std::unique_lock lock(data_mutex_);
   const std::size_t before = rows_.size();
   std::erase_if(rows_, [&](const RecordCore& r) {
-    return std::binary_search(sorted_refs.begin(), sorted_refs.end(), r.ref);
+    const bool doomed = std::binary_search(sorted_refs.begin(), sorted_refs.end(), r.ref);
+    if (doomed) held_.erase(r.id);  // deletes are visible at once
+    return doomed;
   });
   const auto removed = static_cast<std::int64_t>(before - rows_.size());
   if (removed > 0) ++generation_;

@@ -2,11 +2,13 @@
 // rebuilt sort indexes, binary-searched ranges, cached filtered scans, and mutations.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -60,6 +62,9 @@ struct MutationSpec {
   std::vector<std::int64_t> update_ids{};  // explicit rows to update (technical ids / `id`)
   std::vector<std::int64_t> delete_ids{};  // explicit rows to delete
   std::int64_t parent_id = 0;  // creates of a nested object go under this parent (0 = random)
+  // Late arrivals (contract 3.6) for the rows this mutation creates or updates: listed only from
+  // their moment + this delay. Unset = the simulator's SimOptions::visibility_delay.
+  std::optional<std::chrono::milliseconds> visibility_delay{};
 };
 
 // A run-time attribute (POST /_sim/structure/attributes, contract 5.5).
@@ -81,6 +86,14 @@ struct MutationResult {
 
 // Base of the tables whose rows are RecordCore. Subclasses declare columns (the sortable and
 // searchable wire names, each mapped to an int64 key), render rows and resolve record keys.
+//
+// Late arrivals (contract 3.6): a write made with a visibility delay is held back from
+// list_page (rows, totalElements, key scans: every list) until the server clock (system time)
+// reaches the row's moment + delay. Until then lists show the version the row had before the
+// write, or nothing for a row created meanwhile; deletes are visible at once. get_one, row_json,
+// for_each_row and size() read the latest writes at once (the single GET reads the store, lists
+// read an index that lags behind it), so they are what a replica must end up holding.
+//
 // Thread-safety: every public member may be called from any thread; reads share a lock,
 // mutations take it exclusively. Owned by the Dataset.
 class RecordTable : public Collection {
@@ -97,9 +110,13 @@ class RecordTable : public Collection {
   std::uint64_t generation() const;
 
   // Applies creates/updates/deletes. `refs` supplies one foreign-key target per create (only used
-  // by tables that have a reference; may be empty otherwise).
+  // by tables that have a reference; may be empty otherwise). Created and updated rows are listed
+  // only from their moment + `visibility_delay` (see the class comment).
   MutationResult mutate(const MutationSpec& spec, MomentClock& clock,
-                        const std::vector<std::int64_t>& refs);
+                        const std::vector<std::int64_t>& refs,
+                        std::chrono::milliseconds visibility_delay = std::chrono::milliseconds{0});
+  // Rows whose latest write list routes do not show yet (late arrivals in flight).
+  std::size_t invisible_count() const;
   // Deletes the rows whose `ref` is in `sorted_refs` (CASCADE); returns how many.
   std::int64_t delete_by_ref(const std::vector<std::int64_t>& sorted_refs);
   // `count` random existing ids (for foreign keys of new custom records).
@@ -182,9 +199,27 @@ class RecordTable : public Collection {
  private:
   struct SortIndex;
   struct Bounds;
+  struct View;
+  // A row with writes held back from lists: the version lists showed before them (none for a row
+  // created meanwhile), then each write in order with the server time it becomes visible at.
+  struct HeldWrite {
+    RecordCore row;
+    std::int64_t visible_at_ms = 0;
+  };
+  struct HeldRow {
+    std::optional<RecordCore> base;
+    std::vector<HeldWrite> writes;
+  };
   std::int64_t column_key(std::size_t column, const RecordCore& row) const;
-  std::shared_ptr<const SortIndex> index_for(
-      const std::vector<std::pair<std::size_t, bool>>& order) const;
+  // `rows` is rows_ (view_serial 0) or a View's rows; the caller holds the data lock.
+  std::shared_ptr<const SortIndex> index_for(const std::vector<std::pair<std::size_t, bool>>& order,
+                                             const std::vector<RecordCore>& rows,
+                                             std::uint64_t view_serial) const;
+  // The rows lists see at `now_ms` while writes are held back; nullptr when that is rows_ itself.
+  // Caller holds the data lock (shared is enough).
+  std::shared_ptr<const View> view_at(std::int64_t now_ms) const;
+  // Folds the writes visible at `now_ms` into the base versions; caller holds the lock exclusively.
+  void release_visible(std::int64_t now_ms);
   std::size_t column_of(std::string_view wire) const;
 
   ObjectSpec spec_;
@@ -201,8 +236,11 @@ class RecordTable : public Collection {
   std::uint32_t epoch_ = 0;             // bumped by every attribute addition
   std::vector<ExtraAttribute> extras_;  // run-time attributes
   std::uint64_t removed_builtins_ = 0;  // bit i: builtin_attributes()[i] was removed
+  std::map<std::int64_t, HeldRow> held_;  // by id: rows with writes held back from lists
 
-  mutable std::mutex cache_mutex_;  // guards the two caches below
+  mutable std::mutex cache_mutex_;            // guards the caches below
+  mutable std::shared_ptr<const View> view_;  // the latest view built (late arrivals)
+  mutable std::uint64_t next_view_serial_ = 1;
   mutable std::map<std::string, std::shared_ptr<const SortIndex>> indexes_;
   struct FilterCacheEntry {
     std::string signature;

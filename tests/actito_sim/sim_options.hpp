@@ -53,6 +53,13 @@ struct SimOptions {
   LimitOptions limits;
   FaultSpec faults;
   MutationSchedule mutations;
+  // Late arrivals (contract 3.6, A07): a row created or updated by a mutation is listed only once
+  // the server clock reaches its stamped moment (updateMoment) + this delay; until then list
+  // routes, key scans and totalElements show the row as it was before (a new row is absent, an
+  // updated row keeps its previous version). Single GETs show every write at once. The delay is
+  // taken when a row is written: changing it at run time (Simulator::set_visibility_delay,
+  // POST /_sim/visibility) affects later writes only. 0 = read-your-writes (the default).
+  std::chrono::milliseconds visibility_delay{0};
   std::chrono::seconds idle_timeout{120};  // keep-alive connections idle longer are closed
   std::size_t call_log_capacity = 20'000;  // calls kept by the call log ring (0 = none)
   std::string log_level = "info";          // trace debug info warn error off

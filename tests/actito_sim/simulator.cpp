@@ -400,6 +400,7 @@ struct Simulator::Impl {
         call_log(options.call_log_capacity) {
     if (options.threads == 0) options.threads = 1;
     tokens.set_ttl_override(options.faults.token_ttl_s);
+    dataset.set_visibility_delay(options.visibility_delay);
     logger()->set_level(spdlog::level::from_str(options.log_level));
   }
 
@@ -838,7 +839,7 @@ Reply Simulator::Impl::control(const Request& request) {
     if (post && is({"mutate"})) {
       const json::object body = parse_body(request);
       reject_unknown_keys(body, {"table", "object", "creates", "updates", "deletes", "same_moment",
-                                 "update_ids", "delete_ids", "parent_id"});
+                                 "update_ids", "delete_ids", "parent_id", "visibility_delay_ms"});
       MutationSpec spec;
       spec.table = json_string(body, "table", "");
       spec.object = json_string(body, "object", "");
@@ -849,6 +850,11 @@ Reply Simulator::Impl::control(const Request& request) {
       spec.update_ids = json_ids(body, "update_ids");
       spec.delete_ids = json_ids(body, "delete_ids");
       spec.parent_id = json_int(body, "parent_id", 0);
+      if (const json::value* d = body.if_contains("visibility_delay_ms"); d && !d->is_null()) {
+        const std::int64_t delay = json_int(body, "visibility_delay_ms", 0);
+        if (delay < 0) throw std::invalid_argument("visibility_delay_ms must be >= 0");
+        spec.visibility_delay = std::chrono::milliseconds(delay);
+      }
       if (spec.table.empty() && spec.object.empty()) {
         throw std::invalid_argument("'table' or 'object' is required");
       }
@@ -920,6 +926,17 @@ Reply Simulator::Impl::control(const Request& request) {
       tokens.set_ttl_override(spec.token_ttl_s);
       return json_reply(faults_to_json(spec));
     }
+    if (is({"visibility"}) && (get || post)) {
+      if (post) {
+        const json::object body = parse_body(request);
+        reject_unknown_keys(body, {"visibility_delay_ms"});
+        const std::int64_t delay =
+            json_int(body, "visibility_delay_ms", dataset.visibility_delay().count());
+        if (delay < 0) throw std::invalid_argument("visibility_delay_ms must be >= 0");
+        dataset.set_visibility_delay(std::chrono::milliseconds(delay));
+      }
+      return json_reply(json::object{{"visibility_delay_ms", dataset.visibility_delay().count()}});
+    }
     if (get && is({"limits"})) {
       const LimitOptions l = limiter.options();
       return json_reply(json::object{{"max_concurrent", l.max_concurrent},
@@ -961,7 +978,8 @@ Reply Simulator::Impl::control(const Request& request) {
             {"name", name},
             {"id", t->table_id()},
             {"object", t->spec().collection_key == "profiles" ? "profile_table" : "custom_table"},
-            {"count", t->size()}});
+            {"count", t->size()},
+            {"invisible", t->invisible_count()}});
       }
       return json_reply(json::object{{"tables", std::move(tables)}});
     }
@@ -969,8 +987,10 @@ Reply Simulator::Impl::control(const Request& request) {
       const RecordTable* t = dataset.table(path[1]);
       if (t == nullptr)
         throw ApiError(404, "TABLE_NOT_FOUND", fmt::format("no table named '{}'", path[1]));
-      return json_reply(
-          json::object{{"table", path[1]}, {"id", t->table_id()}, {"count", t->size()}});
+      return json_reply(json::object{{"table", path[1]},
+                                     {"id", t->table_id()},
+                                     {"count", t->size()},
+                                     {"invisible", t->invisible_count()}});
     }
     throw ApiError(
         404, "ROUTE_NOT_FOUND",
@@ -1066,6 +1086,14 @@ void Simulator::set_faults(const FaultSpec& faults) {
 FaultSpec Simulator::faults() const { return impl_->faults.get(); }
 void Simulator::clear_faults() { set_faults(FaultSpec{}); }
 void Simulator::set_limits(const LimitOptions& limits) { impl_->limiter.set_options(limits); }
+
+void Simulator::set_visibility_delay(std::chrono::milliseconds delay) {
+  impl_->dataset.set_visibility_delay(delay);
+}
+
+std::chrono::milliseconds Simulator::visibility_delay() const {
+  return impl_->dataset.visibility_delay();
+}
 LimitOptions Simulator::limits() const { return impl_->limiter.options(); }
 bool Simulator::revoke_api_key(std::string_view key) { return impl_->tokens.revoke_key(key); }
 void Simulator::add_api_key(std::string key) { impl_->tokens.add_key(std::move(key)); }

@@ -2,6 +2,7 @@
 // in-process from tests (port 0) and as the `actito-sim` executable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +63,10 @@ class Simulator {
   void clear_faults();
   void set_limits(const LimitOptions& limits);
   LimitOptions limits() const;
+  // Late arrivals (contract 3.6, SimOptions::visibility_delay): the delay of the rows that later
+  // mutations write (rows already written keep theirs). Negative counts as 0.
+  void set_visibility_delay(std::chrono::milliseconds delay);
+  std::chrono::milliseconds visibility_delay() const;
   bool revoke_api_key(std::string_view key);
   void add_api_key(std::string key);
   std::size_t expire_all_tokens();
