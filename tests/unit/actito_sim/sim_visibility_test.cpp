@@ -229,6 +229,24 @@ TEST(SimVisibility, StaticObjectsHoldWritesBackAndRunTimeChangesApplyToLaterWrit
   EXPECT_EQ(late.rows, stored);
 }
 
+TEST(SimVisibility, ScheduledMutationsTakeTheDelayToo) {
+  SimOptions o = small_options(100);
+  o.visibility_delay = std::chrono::minutes(1);
+  o.mutations.every = std::chrono::milliseconds(100);
+  o.mutations.creates = 2;
+  o.mutations.updates = 3;
+  o.mutations.tables = {"Customers"};
+  o.log_level = "error";
+  Harness h(o);
+  const Listed before = profiles(h);
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_GE(h.sim.row_count("Customers"), 104U);
+  EXPECT_GE(invisible(h, "Customers"), 4U);
+  const Listed now = profiles(h);
+  EXPECT_EQ(now.total, 100);
+  EXPECT_EQ(now.rows, before.rows);
+}
+
 TEST(SimVisibility, ControlApiAndCommandLine) {
   Harness h(small_options(20));
   TestClient control(h.sim.port());
