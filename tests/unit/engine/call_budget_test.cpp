@@ -72,6 +72,19 @@ asio::awaitable<void> worker(CallBudget& budget, Probe& probe, int id, Clock::du
   --probe.held;
 }
 
+// Coroutines are free functions taking references, not immediately invoked lambdas: a lambda's
+// captures live in the closure, which dies at the end of the full expression that spawned it.
+asio::awaitable<void> cancel_after(CallBudget& budget, Clock::duration delay) {
+  co_await sleep_for(delay);
+  budget.cancel_waiting();
+}
+
+asio::awaitable<void> cancel_then_two_calls(CallBudget& budget, Probe& probe) {
+  budget.cancel_waiting();  // nobody waits: no effect on what follows
+  co_await worker(budget, probe, 0, Clock::duration::zero());
+  co_await worker(budget, probe, 1, Clock::duration::zero());
+}
+
 TEST(CallBudget, NeverMoreThanMaxConcurrentPermits) {
   asio::io_context ctx;
   CallBudget budget(ctx.get_executor(), 0, 3);
@@ -246,10 +259,7 @@ TEST(CallBudget, CancelWaitingReleasesEveryWaiterAndLaterCallsProceed) {
   // would wait for the window, which 0 and 1 filled.
   for (int i = 0; i < 4; ++i) s.spawn(worker(budget, probe, i, i == 0 ? Clock::duration(50ms) : Clock::duration::zero()));
   const auto start = Clock::now();
-  s.spawn([&]() -> asio::awaitable<void> {
-    co_await sleep_for(150ms);  // 1 is admitted by now; 2 waits for the window, 3 behind it
-    budget.cancel_waiting();
-  }());
+  s.spawn(cancel_after(budget, 150ms));  // 1 is admitted by now; 2 waits for the window, 3 behind it
   ctx.run();
   EXPECT_LT(Clock::now() - start, 2s) << "cancel_waiting did not wake the window waiters";
   EXPECT_EQ(probe.order, (std::vector<int>{0, 1}));
@@ -262,11 +272,7 @@ TEST(CallBudget, CancelWaitingReleasesEveryWaiterAndLaterCallsProceed) {
   CallBudget fresh(ctx2.get_executor(), 1, 1, 100ms);
   Spawner s2{ctx2};
   Probe p2;
-  s2.spawn([&]() -> asio::awaitable<void> {
-    fresh.cancel_waiting();  // nobody waits: no effect on what follows
-    co_await worker(fresh, p2, 0, Clock::duration::zero());
-    co_await worker(fresh, p2, 1, Clock::duration::zero());
-  }());
+  s2.spawn(cancel_then_two_calls(fresh, p2));
   ctx2.run();
   EXPECT_TRUE(s2.errors.empty());
   EXPECT_EQ(p2.order, (std::vector<int>{0, 1}));
@@ -279,10 +285,7 @@ TEST(CallBudget, CancelWaitingWakesSlotWaiters) {
   Probe probe;
   s.spawn(worker(budget, probe, 0, Clock::duration(300ms)));
   s.spawn(worker(budget, probe, 1, Clock::duration::zero()));
-  s.spawn([&]() -> asio::awaitable<void> {
-    co_await sleep_for(20ms);
-    budget.cancel_waiting();
-  }());
+  s.spawn(cancel_after(budget, 20ms));
   ctx.run();
   EXPECT_EQ(probe.order, (std::vector<int>{0}));
   ASSERT_EQ(s.errors.size(), 1u);
