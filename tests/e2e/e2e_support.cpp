@@ -27,7 +27,8 @@ namespace replicator::e2e {
 
 namespace {
 
-std::string read_file(const std::string& path) {
+// A child's captured output; "" while the file is not there yet.
+std::string read_output(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -74,6 +75,24 @@ TempDir::~TempDir() {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void edit_file(const std::string& path, const std::string& from, const std::string& to) {
+  std::string text = read_file(path);
+  const auto at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error(path + " does not contain \"" + from + "\"");
+  text.replace(at, from.size(), to);
+  write_file(path, text);
 }
 
 ProcessResult run_binary(const std::vector<std::string>& args, std::chrono::seconds timeout) {
@@ -91,7 +110,7 @@ ProcessResult run_binary(const std::vector<std::string>& args, std::chrono::seco
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ProcessResult{decode_status(status), read_file(dir.file("out")), read_file(dir.file("err"))};
+  return ProcessResult{decode_status(status), read_output(dir.file("out")), read_output(dir.file("err"))};
 }
 
 Daemon::Daemon(const std::vector<std::string>& args) {
@@ -138,7 +157,7 @@ int Daemon::wait(std::chrono::seconds timeout) {
   return *status_;
 }
 
-std::string Daemon::stderr_text() const { return read_file(err_path_); }
+std::string Daemon::stderr_text() const { return read_output(err_path_); }
 
 std::uint16_t free_port() {
   boost::asio::io_context ctx;

@@ -64,6 +64,10 @@ class TempDir {
 };
 
 void write_file(const std::string& path, const std::string& text);
+std::string read_file(const std::string& path);
+// Replaces the first `from` in the file at `path` by `to`; throws, naming the file, when `from`
+// is not there (a test editing a job file must not go on with the unedited one).
+void edit_file(const std::string& path, const std::string& from, const std::string& to);
 std::uint16_t free_port();
 
 // GET http://127.0.0.1:port/path; returns {status, body}; status 0 when nothing answered.

@@ -195,13 +195,7 @@ TEST(ObjectsE2E, RunningDaemonSoftDeletesAndCountsExtendedRequests) {
   Daemon d({"run", "-c", cfg});
   const auto orders = static_cast<std::int64_t>(sim.row_count("Orders"));
   const auto sms = static_cast<std::int64_t>(sim.rows("SMSCampaigns").size());
-  auto count = [&](const std::string& table, const std::string& cond) {
-    try {
-      return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\"." + table + " WHERE " + cond);
-    } catch (const std::exception&) {
-      return std::int64_t{-1};
-    }
-  };
+  auto count = [&](const std::string& table, const std::string& cond) { return w.count_or_missing(table, cond); };
   ASSERT_TRUE(wait_until([&] { return count("orders", "true") == orders && count("sms_campaigns", "true") == sms; }, 60))
       << d.stderr_text();
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -149,11 +148,7 @@ TEST(ReplicationE2E, KilledDuringFirstSyncResumesWithoutLosingOrDuplicating) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::int64_t n = 0;
     while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        n = w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".customers");
-      } catch (const std::exception&) {
-        n = 0;
-      }
+      n = w.count_or_missing("customers");
       if (n >= 3000) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -231,13 +226,7 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
   auto port = free_port();
   auto cfg = w.config("      - object: Customers\n", "", port);
   Daemon d({"run", "-c", cfg});
-  auto count = [&](const std::string& table) -> std::int64_t {
-    try {
-      return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".\"" + table + "\"");
-    } catch (const std::exception&) {
-      return -1;
-    }
-  };
+  auto count = [&](const std::string& table) { return w.count_or_missing(table); };
   ASSERT_TRUE(wait_until([&] { return count("customers") == 200; }, 30)) << d.stderr_text();
 
   // An invalid file: logged, the running configuration stays.
@@ -272,13 +261,7 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
 // A first sync slow enough to report progress: 3,000 rows in pages of 100, 120 ms per call.
 std::string slow_first_sync_config(World& w) {
   std::string path = w.config("      - object: Customers\n        page_size: 100\n");
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string yaml = text.str();
-  const std::string log = "  format: json\n";
-  yaml.replace(yaml.find(log), log.size(), log + "  progress_interval: 1s\n");
-  write_file(path, yaml);
+  edit_file(path, "  format: json\n", "  format: json\n  progress_interval: 1s\n");
   return path;
 }
 
@@ -345,13 +328,7 @@ TEST(ReplicationE2E, StatusShowsTheStoredStateBeforeTheFirstCycle) {
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
 
   // Restarted with a schedule whose next run is far away: /status must not say "never run".
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string yaml = text.str();
-  const std::string every = "schedule: { every: 1s }";
-  yaml.replace(yaml.find(every), every.size(), "schedule: { cron: \"0 0 1 1 *\" }");
-  write_file(path, yaml);
+  edit_file(path, "schedule: { every: 1s }", "schedule: { cron: \"0 0 1 1 *\" }");
   Daemon d({"run", "-c", path});
   boost::json::object stream;
   ASSERT_TRUE(wait_until(
@@ -429,23 +406,9 @@ void run_late_arrivals(const std::string& lookback, LateArrivalRun& run) {
   World w(sim);
   const std::uint16_t port = free_port();
   const std::string cfg = w.config(kBothStreams, "", port);
-  {
-    std::ifstream in(cfg);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string yaml = text.str();
-    const std::string none = "lookback: 0s";
-    yaml.replace(yaml.find(none), none.size(), "lookback: " + lookback);
-    write_file(cfg, yaml);
-  }
+  edit_file(cfg, "lookback: 0s", "lookback: " + lookback);
   Daemon d({"run", "-c", cfg});
-  auto count = [&](const std::string& table) -> std::int64_t {
-    try {
-      return w.scalar("SELECT count(*) FROM \"" + w.schema() + "\".\"" + table + "\"");
-    } catch (const std::exception&) {
-      return -1;
-    }
-  };
+  auto count = [&](const std::string& table) { return w.count_or_missing(table); };
   ASSERT_TRUE(wait_until([&] { return count("customers") == 300 && count("orders") == 200; }, 20))
       << d.stderr_text();
 

@@ -16,7 +16,6 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -36,13 +35,6 @@ using testsupport::html_element;
 using testsupport::html_element_text;
 using testsupport::html_tags;
 using Match = std::vector<std::pair<std::string, std::string>>;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Chromium from the Debian package `chromium` (scripts/bootstrap.sh installs it); "" if absent.
 std::string find_chromium() {
@@ -134,8 +126,8 @@ BrowserResult browse(const std::string& chromium, const std::string& url) {
   }
   ::kill(-pid, SIGKILL);  // helpers of the group still around, if any
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.dom = slurp(out_path);
-  r.err += slurp(err_path);
+  r.dom = read_file(out_path);
+  r.err += read_file(err_path);
   return r;
 }
 

@@ -115,6 +115,16 @@ class World {
     return w.exec1(sql)[0].as<std::int64_t>();
   }
 
+  // Rows of `table` in this world's schema matching `where`; -1 while the table does not exist
+  // (the daemon has not created it yet), so it can be polled from the first second.
+  std::int64_t count_or_missing(const std::string& table, const std::string& where = "true") {
+    try {
+      return scalar("SELECT count(*) FROM \"" + schema_ + "\".\"" + table + "\" WHERE " + where);
+    } catch (const pqxx::undefined_table&) {
+      return -1;
+    }
+  }
+
  private:
   Simulator& sim_;
   std::string schema_;

@@ -3,7 +3,6 @@
 // the active instance lets another take over.
 #include <signal.h>
 
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -62,10 +61,7 @@ class TwoInstances {
       const std::uint16_t port = free_port();
       const std::string written = w.config(kCustomersStream, "", port, "", kOrdersJob);
       const std::string path = dir_.file("instance" + std::to_string(i) + ".yaml");
-      std::ifstream in(written);
-      std::stringstream text;
-      text << in.rdbuf();
-      write_file(path, text.str());
+      write_file(path, read_file(written));
       paths_.push_back(path);
       instances_.push_back(Instance{port, nullptr});
     }

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -33,6 +32,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using daemon::SystemdNotifier;
+using e2e::read_file;
 using e2e::TempDir;
 
 // The service manager's end: a datagram socket bound to a path or an abstract name.
@@ -101,13 +101,6 @@ class ScopedEnv {
   std::string name_;
   std::optional<std::string> old_;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs a shell command; returns {exit code, stdout+stderr}.
 std::pair<int, std::string> shell(const std::string& command) {
@@ -286,7 +279,7 @@ TEST(DaemonUnderSystemd, NotReadyWhileTheDestinationIsDownAndSaysWhy) {
 
 // The unit with ExecStart pointing at the binary just built (verify checks the file exists).
 std::string unit_for_this_build(const TempDir& dir) {
-  std::string unit = read_text(kSource + "/systemd/actito-replicator.service");
+  std::string unit = read_file(kSource + "/systemd/actito-replicator.service");
   const std::string installed = "/usr/local/bin/actito-replicator";
   std::size_t replaced = 0;
   for (auto at = unit.find(installed); at != std::string::npos; at = unit.find(installed, at)) {
@@ -319,7 +312,7 @@ TEST(ServiceUnit, HardeningKeepsTheExposureLow) {
 }
 
 TEST(ServiceUnit, DeclaresWhatTheDaemonReliesOn) {
-  const std::string unit = read_text(kSource + "/systemd/actito-replicator.service");
+  const std::string unit = read_file(kSource + "/systemd/actito-replicator.service");
   for (const char* line : {"Type=notify\n", "NotifyAccess=main\n", "ExecReload=/bin/kill -HUP $MAINPID\n",
                            "Restart=on-failure\n", "RestartPreventExitStatus=2\n", "DynamicUser=yes\n",
                            "ProtectSystem=strict\n", "ProtectHome=yes\n", "NoNewPrivileges=yes\n",
@@ -344,7 +337,7 @@ TEST(ServiceUnit, ExampleConfigLoadsWithTheCredentialAndEnvFile) {
   e2e::write_file(creds.file("api_key"), "example-key\n");
   ScopedEnv dir("CREDENTIALS_DIRECTORY", creds.path());
   std::vector<std::unique_ptr<ScopedEnv>> env;
-  std::istringstream envfile(read_text(kSource + "/systemd/actito-replicator.env"));
+  std::istringstream envfile(read_file(kSource + "/systemd/actito-replicator.env"));
   std::string line;
   int vars = 0;
   while (std::getline(envfile, line)) {

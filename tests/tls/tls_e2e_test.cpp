@@ -10,8 +10,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,13 +23,6 @@ extern char** environ;
 
 namespace replicator::e2e {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs a command through sh; fails the test with its output when it does not exit 0.
 void must_run(const std::string& command) {
@@ -125,10 +116,7 @@ class TrustStore {
 // World's job file with the connection pointed at `base_url`.
 std::string config_via(World& w, Simulator& sim, const std::string& base_url) {
   const std::string path = w.config("      - object: Customers\n      - object: Orders\n");
-  std::string yaml = read_text(path);
-  const std::string plain = "base_url: " + sim.base_url();
-  yaml.replace(yaml.find(plain), plain.size(), "base_url: " + base_url);
-  write_file(path, yaml);
+  edit_file(path, "base_url: " + sim.base_url(), "base_url: " + base_url);
   return path;
 }
 
@@ -150,6 +138,20 @@ TEST(Tls, ReplicatesThroughAVerifiedConnection) {
   EXPECT_TRUE(same_rows(w.sim_orders(), w.pg_rows("orders", "order_id")));
 }
 
+// `check` against `base_url` fails at once (a refused certificate is not a transient failure
+// worth retrying), says `why`, and no request reaches the simulator.
+void expect_refused(World& w, Simulator& sim, const std::string& base_url, const std::string& why) {
+  const std::string cfg = config_via(w, sim, base_url);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto check = run_binary({"check", "-c", cfg});
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_NE(check.out.find("TLS certificate of " + base_url + " not accepted (certificate verify failed): " + why),
+            std::string::npos)
+      << check.out << check.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3)) << "a refused certificate was retried";
+  EXPECT_EQ(sim.stats().total_calls, 0) << "no request may pass an unverified connection";
+}
+
 TEST(Tls, AnUntrustedCertificateIsRefusedAndSaysWhy) {
   Simulator sim(sim_options(10, 10));
   sim.start();
@@ -158,17 +160,7 @@ TEST(Tls, AnUntrustedCertificateIsRefusedAndSaysWhy) {
   TlsTerminator tls(pki, sim.port());
   Pki other("DNS:localhost");  // the daemon trusts another CA only
   TrustStore trust(other.ca());
-  const std::string cfg = config_via(w, sim, "https://localhost:" + std::to_string(tls.port()));
-  const auto t0 = std::chrono::steady_clock::now();
-  auto check = run_binary({"check", "-c", cfg});
-  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
-  EXPECT_NE(check.out.find("TLS certificate of https://localhost:" + std::to_string(tls.port()) +
-                           " not accepted (certificate verify failed): unable to get local issuer certificate"),
-            std::string::npos)
-      << check.out << check.err;
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3))
-      << "an untrusted certificate is not a transient failure worth retrying";
-  EXPECT_EQ(sim.stats().total_calls, 0) << "no request may pass an unverified connection";
+  expect_refused(w, sim, "https://localhost:" + std::to_string(tls.port()), "unable to get local issuer certificate");
 }
 
 TEST(Tls, ACertificateForAnotherNameIsRefused) {
@@ -178,13 +170,7 @@ TEST(Tls, ACertificateForAnotherNameIsRefused) {
   Pki pki("DNS:localhost");  // no IP address in the certificate
   TlsTerminator tls(pki, sim.port());
   TrustStore trust(pki.ca());
-  const std::string cfg = config_via(w, sim, "https://127.0.0.1:" + std::to_string(tls.port()));
-  auto check = run_binary({"check", "-c", cfg});
-  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
-  EXPECT_NE(check.out.find("not accepted (certificate verify failed): it is not issued for 127.0.0.1"),
-            std::string::npos)
-      << check.out << check.err;
-  EXPECT_EQ(sim.stats().total_calls, 0);
+  expect_refused(w, sim, "https://127.0.0.1:" + std::to_string(tls.port()), "it is not issued for 127.0.0.1");
 }
 
 }  // namespace
