@@ -325,6 +325,7 @@ struct App::Impl {
     try {
       engine::StreamSpec spec = co_await plan(job, s);
       out.mode = std::string(model::to_string(spec.mode));
+      board.update(out.job, out.stream, [&](engine::StreamStatus& st) { st.mode = out.mode; });  // known from now on
       engine::CycleOptions opts;
       opts.stop = &stop;
       auto& extended_counter =
@@ -615,6 +616,20 @@ struct App::Impl {
     co_return held ? std::string() : who;
   }
 
+  // The board of a job that another instance, `holder`, runs: its streams are on standby, and
+  // the lease is tried again at `retry` when the job loop polls it.
+  void mark_standby(const JobRt& job, const std::string& holder, const std::optional<std::string>& only_stream,
+                    std::optional<Timestamp> retry) {
+    for (const auto& s : job.cfg.streams) {
+      if (only_stream && s.object != *only_stream) continue;
+      board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) {
+        st.state = "standby";
+        st.held_by = holder;
+        if (retry) st.next_run = *retry;
+      });
+    }
+  }
+
   asio::awaitable<std::vector<StreamOutcome>> run_job_once(JobRt& job, std::optional<std::string> only_stream) {
     std::vector<StreamOutcome> outcomes;
     std::string holder, lease_error;
@@ -625,6 +640,7 @@ struct App::Impl {
                     e.what();
     }
     if (!holder.empty() || !lease_error.empty()) {
+      if (lease_error.empty()) mark_standby(job, holder, only_stream, std::nullopt);
       auto now = clock.now();
       for (const auto& s : job.cfg.streams) {
         if (only_stream && s.object != *only_stream) continue;
@@ -633,15 +649,13 @@ struct App::Impl {
         out.stream = s.object;
         out.standby = lease_error.empty();
         out.error = lease_error.empty() ? "standby: another instance runs this job: " + holder : lease_error;
-        board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
-          st.state = out.standby ? "standby" : "failed";
-          st.held_by = holder;
-          if (!out.standby) {
+        if (!out.standby) {
+          board.update(out.job, out.stream, [&](engine::StreamStatus& st) {
+            st.state = "failed";
+            st.held_by.clear();
             st.last_run_finished = now;
             st.last_error = out.error;
-          }
-        });
-        if (!out.standby) {
+          });
           metrics.cycles.Add({{"job", out.job}, {"stream", out.stream}, {"result", "failure"}}).Increment();
           spdlog::error("{}/{}: cycle failed: {}", out.job, out.stream, out.error);
         }
@@ -706,13 +720,7 @@ struct App::Impl {
         failures = 0;
         first = true;
         const Timestamp retry{clock.now().ms + std::chrono::duration_cast<std::chrono::milliseconds>(kLeasePoll).count()};
-        for (const auto& s : job.cfg.streams) {
-          board.update(job.cfg.name, s.object, [&](engine::StreamStatus& st) {
-            st.state = "standby";
-            st.held_by = holder;
-            st.next_run = retry;
-          });
-        }
+        mark_standby(job, holder, std::nullopt, retry);
         job.sleeper->expires_after(kLeasePoll);
         co_await job.sleeper->async_wait(kTuple);
         continue;

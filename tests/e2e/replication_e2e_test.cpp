@@ -290,6 +290,37 @@ TEST(ReplicationE2E, LongFirstSyncLogsProgressWithRateAndEta) {
   EXPECT_LT(shares.front(), 100.0);
 }
 
+TEST(ReplicationE2E, StatusDuringAFirstSyncShowsItsModeAndProgress) {
+  Simulator sim(slow_options());
+  sim.start();
+  World w(sim);
+  const std::uint16_t port = free_port();
+  const std::string cfg = w.config("      - object: Customers\n        page_size: 100\n", "", port);
+  Daemon d({"run", "-c", cfg});
+  boost::json::object seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto [code, body] = http_get(port, "/status.json");
+        if (code != 200) return false;
+        const boost::json::value doc = boost::json::parse(body);
+        for (const auto& s : doc.at("streams").as_array()) {
+          if (s.at("state") == "running" && s.as_object().contains("progress_rows") &&
+              s.at("progress_rows").as_int64() > 0) {
+            seen = s.as_object();
+            return true;
+          }
+        }
+        return false;
+      },
+      30))
+      << d.stderr_text();
+  // The first cycle has not succeeded yet, and the page already says what kind of sync it is.
+  EXPECT_TRUE(seen.at("last_success").is_null());
+  EXPECT_EQ(seen.at("mode"), "incremental");
+  EXPECT_EQ(seen.at("progress_total").as_int64(), 3000);
+  EXPECT_LT(seen.at("progress_rows").as_int64(), 3000);
+}
+
 TEST(ReplicationE2E, OnceOnATerminalShowsALiveProgressLineAndClearsIt) {
   Simulator sim(slow_options());
   sim.start();
