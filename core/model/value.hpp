@@ -70,6 +70,10 @@ bool is_valid_utf8(std::string_view s) noexcept;
 // (text from the network, e.g. an API error body, before it reaches JSON or a web page).
 std::string to_valid_utf8(std::string_view s);
 
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF; the caller has rejected
+// surrogates and larger values, e.g. when decoding a \uXXXX escape).
+void append_utf8(std::string& out, char32_t cp);
+
 // Renders a value for humans and CSV (timestamps in the contract's UTC form, arrays as JSON).
 std::string to_display(const Value& v);
 

@@ -145,6 +145,9 @@ TEST(StateJson, ReadsJsonbsPrintedForm) {
   EXPECT_TRUE(model::is_null(keys[1][0]));
   EXPECT_EQ(kind_of([] { detail::decode_keys("[[{\"q\": 1}]]"); }), ErrorKind::kPermanent);
   EXPECT_EQ(kind_of([] { detail::decode_keys("[[1]"); }), ErrorKind::kPermanent);
+  // A lone surrogate has no UTF-8 form: refused rather than written as invalid text.
+  EXPECT_EQ(kind_of([] { detail::decode_keys(R"([[{"s": "\ud83d"}]])"); }), ErrorKind::kPermanent);
+  EXPECT_EQ(kind_of([] { detail::decode_keys(R"([[{"s": "\ude00x"}]])"); }), ErrorKind::kPermanent);
 }
 
 TEST(TableLayout, NamesTypesAndSql) {

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/model/value.hpp"
+
 namespace replicator::testsupport {
 
 struct HtmlTag {
@@ -44,24 +46,6 @@ struct HtmlTag {
   }
 };
 
-inline void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Decodes character references: the named ones these pages use, and numeric ones.
 inline std::string html_decode(std::string_view s) {
   static const std::pair<std::string_view, std::string_view> kNamed[] = {
@@ -83,9 +67,11 @@ inline std::string html_decode(std::string_view s) {
     if (!name.empty() && name[0] == '#') {
       try {
         const bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');
-        append_utf8(out, static_cast<std::uint32_t>(std::stoul(
-                             std::string(name.substr(hex ? 2 : 1)), nullptr, hex ? 16 : 10)));
-        done = true;
+        const unsigned long cp = std::stoul(std::string(name.substr(hex ? 2 : 1)), nullptr, hex ? 16 : 10);
+        if (cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)) {
+          model::append_utf8(out, static_cast<char32_t>(cp));
+          done = true;
+        }
       } catch (const std::exception&) {
       }
     } else {

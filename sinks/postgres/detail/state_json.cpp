@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/model/error.hpp"
+#include "core/model/value.hpp"
 
 namespace replicator::sink_postgres::detail {
 namespace {
@@ -242,24 +243,6 @@ class Parser {
     return v;
   }
 
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::string parse_string() {
     if (i_ >= s_.size() || s_[i_] != '"') error("expected a string");
     ++i_;
@@ -302,8 +285,10 @@ class Parser {
             unsigned lo = hex4();
             if (lo < 0xDC00 || lo > 0xDFFF) error("bad surrogate pair");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+            error("lone surrogate");
           }
-          append_utf8(out, cp);
+          model::append_utf8(out, cp);
           break;
         }
         default:

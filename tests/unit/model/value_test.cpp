@@ -154,6 +154,19 @@ TEST(Utf8, MalformedBytesBecomeReplacementCharacters) {
   EXPECT_FALSE(is_valid_utf8("caf\xE9"));
 }
 
+TEST(Utf8, CodePointsAreEncodedAtEachLengthBoundary) {
+  const std::pair<char32_t, std::string> cases[] = {
+      {U'\0', std::string(1, '\0')}, {0x7F, "\x7F"},          {0x80, "\xC2\x80"},         {0x7FF, "\xDF\xBF"},
+      {0x800, "\xE0\xA0\x80"},      {0x20AC, "\xE2\x82\xAC"}, {0xFFFF, "\xEF\xBF\xBF"}, {0x10000, "\xF0\x90\x80\x80"},
+      {0x1F600, "\xF0\x9F\x98\x80"}, {0x10FFFF, "\xF4\x8F\xBF\xBF"}};
+  for (const auto& [cp, bytes] : cases) {
+    std::string out = "x";
+    append_utf8(out, cp);
+    EXPECT_EQ(out, "x" + bytes) << static_cast<std::uint32_t>(cp);
+    EXPECT_TRUE(is_valid_utf8(out)) << static_cast<std::uint32_t>(cp);
+  }
+}
+
 TEST(Utf8, JsonStringsAreAlwaysValid) {
   std::string out;
   append_json_string(out, "bad \xE9 \"q\"\n");
