@@ -1095,31 +1095,42 @@ TEST(SimulatorHttp, ScheduledMutations) {
   EXPECT_GE(sim.row_count("Customers"), 104U);
 }
 
-TEST(SimulatorHttp, LargeTablePagesAreFast) {
+// Deep pages of a large table are complete and ordered. Their speed is not asserted here (house
+// rule: speed is measured by bench/run.sh, whose first sync of 1M profiles goes through these
+// pages); the time is printed for whoever reads the test log.
+TEST(SimulatorHttp, LargeTablePagesAreCompleteAndOrdered) {
   SimOptions o = small_options(300'000);
   o.data.custom_records = 10;
   const auto generation_started = std::chrono::steady_clock::now();
   Harness h(o);
   const auto generated = std::chrono::steady_clock::now() - generation_started;
-  EXPECT_LT(generated, 5s);
-  // Warm the index, then time pages of 1000 rows on a keep-alive connection.
+  ASSERT_EQ(h.sim.row_count("Customers"), 300'000U);
   const std::string window = encode("updateMoment=ge=\"2000-01-01T00:00:00.000Z\"");
-  h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&search=" + window);
   const auto started = std::chrono::steady_clock::now();
   constexpr int kPages = 20;
+  std::string previous_last;  // "updateMoment|profileId" of the previous page's last row
+  std::set<std::int64_t> ids;
   for (int i = 0; i < kPages; ++i) {
-    auto page = h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&page=" +
-                     std::to_string(i * 7) + "&search=" + window);
-    ASSERT_EQ(page.at("profiles").as_array().size(), 1000U);
+    auto page = h.ok(std::string(kProfiles) + "?size=1000&sort=updateMoment,asc&page=" + std::to_string(i * 7) +
+                     "&search=" + window);
+    const auto& rows = page.at("profiles").as_array();
+    ASSERT_EQ(rows.size(), 1000U) << "page " << i * 7;
+    EXPECT_EQ(page.at("page").as_object().at("totalElements").as_int64(), 300'000);
+    std::string last = previous_last;
+    for (const auto& r : rows) {
+      // Zero-padded ids: the text order is the (updateMoment, profileId) order.
+      const std::string at = std::string(r.at("updateMoment").as_string()) + "|" +
+                             fmt::format("{:012}", r.at("profileId").as_int64());
+      EXPECT_LT(last, at) << "page " << i * 7 << " is not in (updateMoment, profileId) order";
+      last = at;
+      ids.insert(r.at("profileId").as_int64());
+    }
+    previous_last = last;
   }
-  const auto per_page =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started) /
-      kPages;
-  std::printf(
-      "[ perf     ] 300k profiles generated in %.0f ms; a 1000-row page round trip takes %.2f ms "
-      "(client-side JSON parse included)\n",
-      std::chrono::duration<double, std::milli>(generated).count(), per_page.count());
-  EXPECT_LT(per_page.count(), 100.0);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kPages) * 1000U) << "a row was served twice";
+  std::printf("[ info     ] 300k profiles generated in %.0f ms; a 1000-row page round trip takes %.2f ms\n",
+              std::chrono::duration<double, std::milli>(generated).count(),
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() / kPages);
 }
 
 }  // namespace
