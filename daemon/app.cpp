@@ -355,11 +355,17 @@ struct App::Impl {
         spec = co_await plan(job, s);
         opts.stop_on_undeclared = false;
         engine::CycleProgress before = r.progress;
+        const int resets_before = r.state_resets;
         r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
+        r.state_resets += resets_before;
         r.progress.pages += before.pages;
         r.progress.rows_read += before.rows_read;
         r.progress.rows_written += before.rows_written;
         r.progress.extended_calls += before.extended_calls;
+      }
+      if (r.state_resets > 0) {
+        spdlog::info("{}/{}: its state was reset while the cycle ran: the cycle started again from the beginning",
+                     out.job, out.stream);
       }
       out.ok = true;
       out.rows_read = r.progress.rows_read;
@@ -1393,8 +1399,11 @@ int App::reset(const std::string& job, const std::optional<std::string>& stream,
     so.schema = d.schema;
     sink_postgres::PostgresSink sink(so);
     for (const auto& s : streams) {
-      sink.reset_state(job, s);
-      std::cout << "reset " << job << "/" << s << "\n";
+      if (sink.reset_state(job, s)) {
+        std::cout << "reset " << job << "/" << s << "\n";
+      } else {
+        std::cout << job << "/" << s << ": no state yet (it never committed a page): nothing to reset\n";
+      }
     }
   }
   return kExitOk;

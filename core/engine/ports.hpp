@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/model/catalog.hpp"
+#include "core/model/error.hpp"
 #include "core/model/value.hpp"
 
 namespace replicator::engine {
@@ -141,6 +142,13 @@ struct CachedMetadata {
   std::string body;  // opaque to the sink (JSON written by discovery)
 };
 
+// Thrown by Sink::commit and Sink::finish_key_scan when the stream's state was reset after the
+// cycle loaded it. Nothing of the call is written; the cycle starts again from the reset state.
+class StateWasReset : public model::Error {
+ public:
+  explicit StateWasReset(std::string message) : model::Error(model::ErrorKind::kTransient, std::move(message)) {}
+};
+
 struct CommitResult {
   std::int64_t rows_written = 0;  // rows inserted or changed (unchanged rows are not rewritten)
 };
@@ -160,8 +168,10 @@ class Sink {
   // Records a failed cycle (last_error) without touching the watermark.
   virtual void record_failure(const std::string& job, const std::string& stream,
                               const std::string& error) = 0;
-  // Forgets the watermark: the next cycle re-reads from the start. Rows stay.
-  virtual void reset_state(const std::string& job, const std::string& stream) = 0;
+  // Forgets the watermark: the next cycle re-reads from the start. Rows stay. A cycle running
+  // meanwhile (another process) cannot store its state over the reset: its next commit or
+  // finish_key_scan throws StateWasReset and writes nothing. False when the stream has no state.
+  virtual bool reset_state(const std::string& job, const std::string& stream) = 0;
   // All states of a job (for `state`); every job when `job` is empty.
   struct NamedState {
     std::string job;

@@ -110,10 +110,23 @@ bool delete_scan_due(const StreamSpec& spec, const StreamState& state, Timestamp
   return now.ms - state.last_delete_scan->ms >= spec.detect_deletes_every.count();
 }
 
-}  // namespace
+CycleProgress add(const CycleProgress& a, const CycleProgress& b) {
+  CycleProgress sum = b;
+  sum.pages += a.pages;
+  sum.rows_read += a.rows_read;
+  sum.rows_filtered += a.rows_filtered;
+  sum.rows_written += a.rows_written;
+  sum.rows_deleted += a.rows_deleted;
+  sum.extended_calls += a.extended_calls;
+  sum.parents += a.parents;
+  sum.delete_checks += a.delete_checks;
+  sum.undeclared_fields = a.undeclared_fields || b.undeclared_fields;
+  return sum;
+}
 
-asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamSpec spec,
-                                       const Clock& clock, CycleOptions options) {
+// One start of a cycle, from the state the sink holds now.
+asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& sink, const StreamSpec& spec,
+                                                  const Clock& clock, const CycleOptions& options) {
   auto ex = co_await asio::this_coro::executor;
   StreamState start;
   // Named first: GCC 12 mishandles a temporary converted into a by-value coroutine parameter.
@@ -367,6 +380,34 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
   }
   result.state.rows_total = rows_total;
   co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamSpec spec,
+                                       const Clock& clock, CycleOptions options) {
+  // What the pages committed before a reset held: still written, reported with the rest.
+  CycleProgress earlier;
+  CycleProgress committed;
+  CycleOptions opts = options;
+  opts.on_page = [&](const CycleProgress& p) {
+    committed = p;
+    if (options.on_page) options.on_page(add(earlier, p));
+  };
+  for (int resets = 0;; ++resets) {
+    committed = CycleProgress{};
+    bool reset = false;
+    try {
+      CycleResult r = co_await run_cycle_from_state(source, sink, spec, clock, opts);
+      r.progress = add(earlier, r.progress);
+      r.state_resets = resets;
+      co_return r;
+    } catch (const StateWasReset&) {
+      if (resets > 0) throw;
+      reset = true;
+    }
+    if (reset) earlier = add(earlier, committed);
+  }
 }
 
 }  // namespace replicator::engine

@@ -34,6 +34,9 @@ struct CycleResult {
   int restarts = 0;
   bool delete_scan = false;  // a delete detection ran in this cycle
   bool interrupted = false;  // stopped before a page holding undeclared fields (nothing of it written)
+  // The state was reset (`reset`, from another process) while the cycle ran: it started again from
+  // the reset state, this many times. The progress adds up every start.
+  int state_resets = 0;
 };
 
 struct CycleOptions {
@@ -60,6 +63,8 @@ struct CycleOptions {
 //   unchanged rows are not written at all; a row whose GET answers 404 is dropped;
 // - delete detection: a full refresh records every key it reads and marks the others at the
 //   end; an incremental stream runs a key-only scan when `detect_deletes_every` has passed.
+// - a reset of the stream's state while the cycle runs (StateWasReset from the sink) makes the
+//   cycle start again from the reset state, once; a second reset in the same cycle is rethrown.
 boost::asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamSpec spec,
                                               const Clock& clock, CycleOptions options);
 

@@ -157,6 +157,9 @@ struct PostgresSink::Impl {
   // By target table, for the current connection. An entry keeps its name after a failure (the
   // table is dropped and re-created under it), so failures never leave temp tables behind.
   std::map<std::string, Staging> staging;
+  // The `resets` count load_state read, by (job, stream): write_state stores a state only while
+  // the row still has it (a reset during the cycle wins over the cycle).
+  std::map<std::pair<std::string, std::string>, std::int64_t> resets_loaded;
   // Key-only staging tables for add_seen_keys, by target table; name and signature as above.
   std::map<std::string, Staging> key_staging;
   int staging_seq = 0;
@@ -315,6 +318,10 @@ struct PostgresSink::Impl {
       tx.exec0("ALTER TABLE " + state_table + " ADD COLUMN IF NOT EXISTS " +
                quote_ident(detail::kLastDeleteScan) + " timestamp with time zone");
     }
+    if (!has_column(tx, rel->first, detail::kResets)) {
+      tx.exec0("ALTER TABLE " + state_table + " ADD COLUMN IF NOT EXISTS " + quote_ident(detail::kResets) +
+               " bigint NOT NULL DEFAULT 0");
+    }
   }
 
   // Schema and state table, once per session (the first writer of a session pays for the lock).
@@ -325,18 +332,24 @@ struct PostgresSink::Impl {
     ensure_state_table(tx);
   }
 
+  // has_*: false for a table of an earlier version, not migrated yet (reads never migrate).
   struct StateTableInfo {
     bool exists = false;
-    bool has_delete_scan = false;  // false: a table of an earlier version, not migrated yet
+    bool has_delete_scan = false;
+    bool has_resets = false;
   };
 
   StateTableInfo state_table_info(pqxx::transaction_base& tx) {
-    if (state_table_ready) return {true, true};
+    if (state_table_ready) return {true, true, true};
     auto r = tx.exec_params1(
-        "SELECT c IS NOT NULL, c IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a WHERE "
-        "a.attrelid = c AND a.attname = $2 AND NOT a.attisdropped) FROM to_regclass($1) AS c",
-        state_table, std::string(detail::kLastDeleteScan));
-    return {r[0].as<bool>(), r[1].as<bool>()};
+        "SELECT c IS NOT NULL, "
+        "c IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c AND a.attname = $2 "
+        "AND NOT a.attisdropped), "
+        "c IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c AND a.attname = $3 "
+        "AND NOT a.attisdropped) "
+        "FROM to_regclass($1) AS c",
+        state_table, std::string(detail::kLastDeleteScan), std::string(detail::kResets));
+    return {r[0].as<bool>(), r[1].as<bool>(), r[2].as<bool>()};
   }
 
   // Schema and metadata table, once per session.
@@ -561,7 +574,12 @@ struct PostgresSink::Impl {
       plateau_offset = std::to_string(state.plateau->offset);
       plateau_total = std::to_string(state.plateau->total);
     }
-    tx.exec_params(
+    // The resets count this session loaded for the stream; none (no check) when it did not load it.
+    std::optional<std::string> loaded_resets;
+    if (auto it = resets_loaded.find({job, stream}); it != resets_loaded.end()) {
+      loaded_resets = std::to_string(it->second);
+    }
+    const pqxx::result written_state = tx.exec_params(
         "INSERT INTO " + state_table +
             " AS r (job, stream, cursor_field, watermark, watermark_exclusive, keys_at_watermark, "
             "plateau, rows_total, last_success, last_error, updated_at, last_delete_scan) "
@@ -574,12 +592,18 @@ struct PostgresSink::Impl {
             "keys_at_watermark = EXCLUDED.keys_at_watermark, plateau = EXCLUDED.plateau, "
             "rows_total = EXCLUDED.rows_total, last_success = EXCLUDED.last_success, "
             "last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at, "
-            "last_delete_scan = EXCLUDED.last_delete_scan",
+            "last_delete_scan = EXCLUDED.last_delete_scan "
+            "WHERE $13::bigint IS NULL OR r.resets = $13::bigint",
         job, stream, nullable(cursor), nullable(watermark),
         std::string(state.watermark_exclusive ? "true" : "false"),
         detail::encode_keys(state.keys_at_watermark), nullable(plateau_offset),
         nullable(plateau_total), std::to_string(state.rows_total + written), nullable(last_success),
-        nullable(error), nullable(last_delete_scan));
+        nullable(error), nullable(last_delete_scan), nullable(loaded_resets));
+    if (written_state.affected_rows() == 0) {
+      throw engine::StateWasReset(state_display + ": " + job + "/" + stream +
+                                  " was reset (actito-replicator reset) after this cycle began: what it read "
+                                  "since its last commit is not written");
+    }
   }
 };
 
@@ -612,11 +636,21 @@ engine::StreamState PostgresSink::load_state(const std::string& job, const std::
       m.state_display + ": reading the state of " + job + "/" + stream + " failed", [&] {
         pqxx::read_transaction tx(m.connection(), "load_state");
         const auto info = m.state_table_info(tx);
-        if (!info.exists) return engine::StreamState{};
-        auto r = tx.exec_params("SELECT " + state_columns(info.has_delete_scan) + " FROM " +
-                                    m.state_table + " WHERE job = $1 AND stream = $2",
+        // A stream without a row starts at 0 resets: the row its first commit inserts has 0.
+        m.resets_loaded.erase({job, stream});
+        if (!info.exists) {
+          m.resets_loaded[{job, stream}] = 0;
+          return engine::StreamState{};
+        }
+        auto r = tx.exec_params("SELECT " + state_columns(info.has_delete_scan) + ", " +
+                                    (info.has_resets ? "resets" : "NULL::bigint") + " FROM " + m.state_table +
+                                    " WHERE job = $1 AND stream = $2",
                                 job, stream);
-        if (r.empty()) return engine::StreamState{};
+        if (r.empty()) {
+          if (info.has_resets) m.resets_loaded[{job, stream}] = 0;
+          return engine::StreamState{};
+        }
+        if (!r[0][12].is_null()) m.resets_loaded[{job, stream}] = r[0][12].as<std::int64_t>();
         return row_to_state(r[0]).state;
       });
 }
@@ -677,23 +711,27 @@ void PostgresSink::record_failure(const std::string& job, const std::string& str
   m.state_table_ready = true;
 }
 
-void PostgresSink::reset_state(const std::string& job, const std::string& stream) {
+bool PostgresSink::reset_state(const std::string& job, const std::string& stream) {
   Impl& m = *impl_;
-  const bool done = m.guarded(
+  bool migrated = false;
+  const bool found = m.guarded(
       m.state_display + ": resetting the state of " + job + "/" + stream + " failed", [&] {
         pqxx::work tx(m.connection(), "reset_state");
         if (!m.state_table_info(tx).exists) return false;
-        m.ensure_state_storage(tx);  // a table of an earlier version gets last_delete_scan
-        tx.exec_params("UPDATE " + m.state_table +
-                           " SET watermark = NULL, watermark_exclusive = false, "
-                           "keys_at_watermark = '[]', plateau = NULL, last_success = NULL, "
-                           "last_delete_scan = NULL, updated_at = now() "
-                           "WHERE job = $1 AND stream = $2",
-                       job, stream);
+        m.ensure_state_storage(tx);  // a table of an earlier version gets the later columns
+        migrated = true;
+        // resets + 1: a cycle running now cannot write its state over this one (write_state).
+        const auto r = tx.exec_params("UPDATE " + m.state_table +
+                                          " SET watermark = NULL, watermark_exclusive = false, "
+                                          "keys_at_watermark = '[]', plateau = NULL, last_success = NULL, "
+                                          "last_delete_scan = NULL, resets = resets + 1, updated_at = now() "
+                                          "WHERE job = $1 AND stream = $2",
+                                      job, stream);
         tx.commit();
-        return true;
+        return r.affected_rows() > 0;
       });
-  if (done) m.state_table_ready = true;
+  if (migrated) m.state_table_ready = true;
+  return found;
 }
 
 std::vector<engine::Sink::NamedState> PostgresSink::list_states(const std::string& job) {

@@ -75,7 +75,7 @@ class PostgresSink final : public engine::Sink {
   void record_failure(const std::string& job, const std::string& stream,
                       const std::string& error) override;
   // Clears watermark, exclusive flag, keys, plateau and last_success; rows and rows_total stay.
-  void reset_state(const std::string& job, const std::string& stream) override;
+  bool reset_state(const std::string& job, const std::string& stream) override;
   std::vector<NamedState> list_states(const std::string& job) override;
 
   // One COPY of `rows` into the session's staging table and one SELECT against the stored rows

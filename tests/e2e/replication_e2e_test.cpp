@@ -321,6 +321,40 @@ TEST(ReplicationE2E, StatusDuringAFirstSyncShowsItsModeAndProgress) {
   EXPECT_LT(seen.at("progress_rows").as_int64(), 3000);
 }
 
+TEST(ReplicationE2E, AResetWhileTheDaemonSyncsIsNotOverwritten) {
+  Simulator sim(slow_options());
+  sim.start();
+  World w(sim);
+  const std::string cfg = w.config("      - object: Customers\n        page_size: 100\n");
+  Daemon d({"run", "-c", cfg});
+  // Some pages of the 30 are committed: there is a watermark to forget.
+  ASSERT_TRUE(wait_until([&] { return w.count_or_missing("customers") >= 500; }, 30)) << d.stderr_text();
+  auto r = run_binary({"reset", "-c", cfg, "--job", "crm", "--stream", "Customers", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("reset crm/Customers"), std::string::npos) << r.out;
+  ASSERT_TRUE(wait_until([&] { return d.stderr_text().find("was reset while the cycle ran") != std::string::npos; }, 30))
+      << d.stderr_text();
+  ASSERT_TRUE(wait_until([&] { return d.stderr_text().find("cycle done") != std::string::npos; }, 60)) << d.stderr_text();
+  EXPECT_EQ(w.count_or_missing("customers"), 3000);
+  EXPECT_EQ(w.scalar("SELECT resets FROM \"" + w.schema() + "\"._replication_state WHERE stream = 'Customers'"), 1);
+  EXPECT_TRUE(same_rows(w.sim_profiles(), w.pg_rows("customers", "id")));
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.stderr_text();
+}
+
+TEST(ReplicationE2E, ResetOfAStreamThatNeverRanSaysSo) {
+  Simulator sim(sim_options(10, 10));
+  sim.start();
+  World w(sim);
+  const std::string cfg = w.config(kBothStreams);
+  auto once = run_binary({"once", "-c", cfg, "--stream", "Orders"});
+  ASSERT_EQ(once.exit_code, 0) << once.out << once.err;
+  auto r = run_binary({"reset", "-c", cfg, "--job", "crm", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("reset crm/Orders"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("crm/Customers: no state yet"), std::string::npos) << r.out;
+}
+
 TEST(ReplicationE2E, OnceOnATerminalShowsALiveProgressLineAndClearsIt) {
   Simulator sim(slow_options());
   sim.start();

@@ -13,6 +13,7 @@
 
 #include "config/catalog_loader.hpp"
 #include "core/model/naming.hpp"
+#include "sinks/postgres/postgres_sink.hpp"
 #include "tests/pg/objects_harness.hpp"
 
 namespace replicator::testsupport {
@@ -425,6 +426,40 @@ TEST(MetadataCache, ARowHoldingAnUndeclaredAttributeTriggersDiscoveryBeforeTheTt
 }
 
 // ---- delete detection -----------------------------------------------------------------------
+
+// `actito-replicator reset` while the daemon is in the middle of a first sync: the cycle must
+// not write its state over the reset one; it starts again from the beginning, once.
+TEST(StateReset, AResetDuringACycleStartsTheCycleAgainFromTheBeginning) {
+  ObjectsHarness h(small_world(81));
+  engine::StreamSpec spec = h.plan("Customers");
+  ASSERT_NE(spec.mode, model::ReplicationMode::kFullRefresh);
+  spec.page_size = 40;  // 300 profiles: 8 pages
+  sink_postgres::PostgresSinkOptions so;
+  so.dsn = h.dsn();
+  so.schema = h.schema();
+  sink_postgres::PostgresSink cli(so);
+  bool reset_done = false;
+  h.after_each_list([&](std::int64_t n) {
+    // By the 4th page, the first ones are committed: there is a watermark to forget.
+    if (n != 4 || reset_done) return;
+    reset_done = true;
+    ASSERT_TRUE(cli.reset_state(spec.job, spec.stream));
+  });
+  engine::CycleResult r = h.cycle(spec);
+  h.after_each_list({});
+  ASSERT_TRUE(reset_done);
+  EXPECT_EQ(r.state_resets, 1);
+  EXPECT_GT(r.progress.rows_read, 300) << "the rows read before the reset and the full re-read add up";
+  EXPECT_GE(r.progress.pages, 8 + 3);
+  const std::string table = model::quote_ident(h.schema()) + ".customers";
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM " + table), "300");
+  // The committed state is the re-read's: a complete sync, with the newest moment as watermark.
+  const engine::StreamState st = cli.load_state(spec.job, spec.stream);
+  ASSERT_TRUE(st.watermark);
+  EXPECT_EQ(std::to_string(st.watermark->ms),
+            h.scalar("SELECT (extract(epoch FROM max(updated_at)) * 1000)::bigint FROM " + table));
+  EXPECT_EQ(h.scalar("SELECT resets FROM " + model::quote_ident(h.schema()) + "._replication_state"), "1");
+}
 
 TEST(DeleteDetection, KeyScanMarksRowsDeletedInActito) {
   ObjectsHarness h(small_world(61));

@@ -179,7 +179,7 @@ TEST_F(PostgresSinkTest, CreatesTableWithColumnTypesForEveryFieldType) {
                    "attrelid = '" +
                    table("_replication_state") + "'::regclass AND attnum > 0 AND NOT attisdropped"),
             "job,stream,cursor_field,watermark,watermark_exclusive,keys_at_watermark,plateau,"
-            "rows_total,last_success,last_error,updated_at,last_delete_scan");
+            "rows_total,last_success,last_error,updated_at,last_delete_scan,resets");
 }
 
 TEST_F(PostgresSinkTest, CompositeKeyBecomesThePrimaryKey) {
@@ -397,7 +397,7 @@ TEST_F(PostgresSinkTest, StateRoundTripsAndCommitsWithTheRows) {
   EXPECT_TRUE(sink.list_states("nope").empty());
 
   // reset forgets the position, keeps the rows and the row count.
-  sink.reset_state("crm", "Customers");
+  EXPECT_TRUE(sink.reset_state("crm", "Customers"));
   loaded = sink.load_state("crm", "Customers");
   EXPECT_FALSE(loaded.watermark);
   EXPECT_FALSE(loaded.last_success);
@@ -405,7 +405,7 @@ TEST_F(PostgresSinkTest, StateRoundTripsAndCommitsWithTheRows) {
   EXPECT_EQ(loaded.rows_total, 12);
   EXPECT_EQ(loaded.cursor_field, "UpdatedAt");
   EXPECT_EQ(customers().size(), 2u);
-  sink.reset_state("crm", "Unknown");  // no row: nothing to do
+  EXPECT_FALSE(sink.reset_state("crm", "Unknown"));  // no row: nothing to do
 
   StreamState unknown = sink.load_state("crm", "Unknown");
   EXPECT_FALSE(unknown.watermark);
@@ -652,6 +652,7 @@ TEST_F(PostgresSinkTest, StateTableOfAnEarlierVersionGetsLastDeleteScan) {
   s.last_delete_scan = Timestamp{3000};
   sink.commit(spec, std::vector<Row>{}, s);
   EXPECT_EQ(scalar(has_column), "1");
+  EXPECT_EQ(scalar("SELECT resets FROM " + table("_replication_state")), "0") << "the resets column was not added";
   StreamState loaded = sink.load_state("crm", "Customers");
   EXPECT_EQ(loaded.watermark, Timestamp{2000});
   EXPECT_EQ(loaded.last_delete_scan, Timestamp{3000});
@@ -674,11 +675,55 @@ TEST_F(PostgresSinkTest, ResetStateMigratesAnEarlierStateTable) {
   query("INSERT INTO " + table("_replication_state") +
         " (job, stream, watermark) VALUES ('crm', 'Customers', now())");
   PostgresSink sink(options());
-  sink.reset_state("crm", "Customers");
+  EXPECT_TRUE(sink.reset_state("crm", "Customers"));
   EXPECT_FALSE(sink.load_state("crm", "Customers").watermark);
   EXPECT_EQ(scalar("SELECT count(*) FROM " + table("_replication_state") +
-                   " WHERE last_delete_scan IS NULL"),
+                   " WHERE last_delete_scan IS NULL AND resets = 1"),
             "1");
+}
+
+// `reset` from another process while a cycle runs: the cycle's next commit must not store its
+// state over the reset one (the reset would be lost without a word), and writes nothing at all.
+TEST_F(PostgresSinkTest, AResetDuringACycleWinsOverTheCyclesNextCommit) {
+  auto spec = customers_spec();
+  PostgresSink daemon(options());
+  daemon.prepare(spec);
+  StreamState s = daemon.load_state("crm", "Customers");  // no row yet: a first sync
+  s.cursor_field = "UpdatedAt";
+  s.watermark = Timestamp{1000};
+  daemon.commit(spec, std::vector<Row>{customer(1, "a")}, s);
+
+  PostgresSink cli(options());
+  ASSERT_TRUE(cli.reset_state("crm", "Customers"));
+
+  StreamState later = s;
+  later.watermark = Timestamp{2000};
+  later.rows_total = 1;
+  try {
+    daemon.commit(spec, std::vector<Row>{customer(2, "b")}, later);
+    ADD_FAILURE() << "the commit stored its state over a reset";
+  } catch (const engine::StateWasReset& e) {
+    EXPECT_NE(std::string(e.what()).find("crm/Customers was reset"), std::string::npos) << e.what();
+    EXPECT_TRUE(e.retryable());
+  }
+  EXPECT_FALSE(daemon.load_state("crm", "Customers").watermark) << "the reset was overwritten";
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("customers") + " WHERE id = 2"), "0")
+      << "the rows of the refused commit were written";
+
+  // The cycle that starts after the reset (load_state again) commits as usual.
+  StreamState fresh = daemon.load_state("crm", "Customers");
+  fresh.cursor_field = "UpdatedAt";
+  fresh.watermark = Timestamp{2000};
+  daemon.commit(spec, std::vector<Row>{customer(2, "b")}, fresh);
+  EXPECT_EQ(daemon.load_state("crm", "Customers").watermark, Timestamp{2000});
+  EXPECT_EQ(scalar("SELECT count(*) FROM " + table("customers")), "2");
+
+  // So does a sink that never loaded the state (nothing to compare with).
+  PostgresSink other(options());
+  StreamState third = fresh;
+  third.watermark = Timestamp{3000};
+  other.commit(spec, std::vector<Row>{}, third);
+  EXPECT_EQ(other.load_state("crm", "Customers").watermark, Timestamp{3000});
 }
 
 // ---- extended fields ----------------------------------------------------------------------------

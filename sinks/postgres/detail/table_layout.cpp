@@ -306,6 +306,7 @@ std::string create_state_table_sql(std::string_view schema) {
          "  last_error text,\n"
          "  updated_at timestamp with time zone NOT NULL DEFAULT now(),\n"
          "  last_delete_scan timestamp with time zone,\n"
+         "  resets bigint NOT NULL DEFAULT 0,\n"
          "  PRIMARY KEY (job, stream))";
 }
 

@@ -17,6 +17,9 @@ inline constexpr std::string_view kDeletedAt = "_deleted_at";
 inline constexpr std::string_view kOrdinal = "_ord";  // staging only: position in the page
 inline constexpr std::string_view kStateTable = "_replication_state";
 inline constexpr std::string_view kLastDeleteScan = "last_delete_scan";  // added in a later version
+// How many times `reset` forgot the stream's state. A cycle writes its state only while the count
+// is the one it loaded: a reset during a cycle is not overwritten by the cycle's next commit.
+inline constexpr std::string_view kResets = "resets";  // added in a later version
 inline constexpr std::string_view kMetadataTable = "_replication_metadata";
 // One row per delete-detection scan in progress (UNLOGGED like the sets of seen keys: a crash
 // empties both together, so a set that was lost is told apart from a set that is just empty).
