@@ -386,13 +386,14 @@ asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& si
 
 asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamSpec spec,
                                        const Clock& clock, CycleOptions options) {
-  // What the pages committed before a reset held: still written, reported with the rest.
+  // What the pages committed before a reset held: still written, added to the result. Progress
+  // reports (on_page) follow the current start, whose total and rate they describe.
   CycleProgress earlier;
   CycleProgress committed;
   CycleOptions opts = options;
   opts.on_page = [&](const CycleProgress& p) {
     committed = p;
-    if (options.on_page) options.on_page(add(earlier, p));
+    if (options.on_page) options.on_page(p);
   };
   for (int resets = 0;; ++resets) {
     committed = CycleProgress{};

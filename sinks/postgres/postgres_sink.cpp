@@ -582,11 +582,11 @@ struct PostgresSink::Impl {
     const pqxx::result written_state = tx.exec_params(
         "INSERT INTO " + state_table +
             " AS r (job, stream, cursor_field, watermark, watermark_exclusive, keys_at_watermark, "
-            "plateau, rows_total, last_success, last_error, updated_at, last_delete_scan) "
+            "plateau, rows_total, last_success, last_error, updated_at, last_delete_scan, resets) "
             "VALUES ($1, $2, $3, $4::timestamptz, $5::boolean, $6::jsonb, "
             "CASE WHEN $7::bigint IS NULL THEN NULL "
             "ELSE jsonb_build_object('offset', $7::bigint, 'total', $8::bigint) END, "
-            "$9::bigint, $10::timestamptz, $11, now(), $12::timestamptz) "
+            "$9::bigint, $10::timestamptz, $11, now(), $12::timestamptz, coalesce($13::bigint, 0)) "
             "ON CONFLICT (job, stream) DO UPDATE SET cursor_field = EXCLUDED.cursor_field, "
             "watermark = EXCLUDED.watermark, watermark_exclusive = EXCLUDED.watermark_exclusive, "
             "keys_at_watermark = EXCLUDED.keys_at_watermark, plateau = EXCLUDED.plateau, "
@@ -637,7 +637,7 @@ engine::StreamState PostgresSink::load_state(const std::string& job, const std::
         pqxx::read_transaction tx(m.connection(), "load_state");
         const auto info = m.state_table_info(tx);
         // A stream without a row starts at 0 resets: the row its first commit inserts has 0.
-        m.resets_loaded.erase({job, stream});
+        m.resets_loaded.erase({job, stream});  // a failed read leaves no stale count behind
         if (!info.exists) {
           m.resets_loaded[{job, stream}] = 0;
           return engine::StreamState{};
@@ -646,11 +646,9 @@ engine::StreamState PostgresSink::load_state(const std::string& job, const std::
                                     (info.has_resets ? "resets" : "NULL::bigint") + " FROM " + m.state_table +
                                     " WHERE job = $1 AND stream = $2",
                                 job, stream);
-        if (r.empty()) {
-          if (info.has_resets) m.resets_loaded[{job, stream}] = 0;
-          return engine::StreamState{};
-        }
-        if (!r[0][12].is_null()) m.resets_loaded[{job, stream}] = r[0][12].as<std::int64_t>();
+        // Without the column (a table of an earlier version): 0, the value the migration gives.
+        m.resets_loaded[{job, stream}] = r.empty() || r[0][12].is_null() ? 0 : r[0][12].as<std::int64_t>();
+        if (r.empty()) return engine::StreamState{};
         return row_to_state(r[0]).state;
       });
 }

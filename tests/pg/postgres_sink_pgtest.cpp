@@ -718,6 +718,15 @@ TEST_F(PostgresSinkTest, AResetDuringACycleWinsOverTheCyclesNextCommit) {
   EXPECT_EQ(daemon.load_state("crm", "Customers").watermark, Timestamp{2000});
   EXPECT_EQ(scalar("SELECT count(*) FROM " + table("customers")), "2");
 
+  // A state row deleted by hand meanwhile is written again with the count the cycle loaded, so
+  // that the cycle's next commits are not mistaken for writes over a reset.
+  query("DELETE FROM " + table("_replication_state"));
+  fresh.watermark = Timestamp{2500};
+  daemon.commit(spec, std::vector<Row>{}, fresh);
+  EXPECT_EQ(scalar("SELECT resets FROM " + table("_replication_state")), "1");
+  fresh.watermark = Timestamp{2600};
+  EXPECT_NO_THROW(daemon.commit(spec, std::vector<Row>{}, fresh));
+
   // So does a sink that never loaded the state (nothing to compare with).
   PostgresSink other(options());
   StreamState third = fresh;
