@@ -8,7 +8,6 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -121,13 +120,7 @@ void collect_panels(const boost::json::array& panels, std::vector<Query>& out) {
 std::string source_dir() { return REPLICATOR_SOURCE_DIR; }
 std::string source_file(const std::string& relative) { return source_dir() + "/" + relative; }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const std::string& path) { return e2e::read_file(path); }
 
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text,
                           const std::map<std::string, std::string>& env, std::chrono::seconds timeout) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -258,6 +259,28 @@ TEST(ReplicationE2E, SighupReloadsAValidConfigAndKeepsTheOldOnInvalidOne) {
   EXPECT_EQ(no_confirm.exit_code, 2) << "without a terminal, reset must insist on --yes";
 }
 
+// The first stream of /status.json that satisfies `match`, polled for up to `seconds`; an empty
+// object when none did.
+boost::json::object status_stream_when(std::uint16_t port, const std::function<bool(const boost::json::object&)>& match,
+                                       int seconds) {
+  boost::json::object found;
+  wait_until(
+      [&] {
+        auto [code, body] = http_get(port, "/status.json");
+        if (code != 200) return false;
+        const boost::json::value doc = boost::json::parse(body);
+        for (const auto& s : doc.at("streams").as_array()) {
+          if (match(s.as_object())) {
+            found = s.as_object();
+            return true;
+          }
+        }
+        return false;
+      },
+      seconds);
+  return found;
+}
+
 // A first sync slow enough to report progress: 3,000 rows in pages of 100, 120 ms per call.
 std::string slow_first_sync_config(World& w) {
   std::string path = w.config("      - object: Customers\n        page_size: 100\n");
@@ -297,23 +320,13 @@ TEST(ReplicationE2E, StatusDuringAFirstSyncShowsItsModeAndProgress) {
   const std::uint16_t port = free_port();
   const std::string cfg = w.config("      - object: Customers\n        page_size: 100\n", "", port);
   Daemon d({"run", "-c", cfg});
-  boost::json::object seen;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto [code, body] = http_get(port, "/status.json");
-        if (code != 200) return false;
-        const boost::json::value doc = boost::json::parse(body);
-        for (const auto& s : doc.at("streams").as_array()) {
-          if (s.at("state") == "running" && s.as_object().contains("progress_rows") &&
-              s.at("progress_rows").as_int64() > 0) {
-            seen = s.as_object();
-            return true;
-          }
-        }
-        return false;
+  const boost::json::object seen = status_stream_when(
+      port,
+      [](const boost::json::object& s) {
+        return s.at("state") == "running" && s.contains("progress_rows") && s.at("progress_rows").as_int64() > 0;
       },
-      30))
-      << d.stderr_text();
+      30);
+  ASSERT_FALSE(seen.empty()) << d.stderr_text();
   // The first cycle has not succeeded yet, and the page already says what kind of sync it is.
   EXPECT_TRUE(seen.at("last_success").is_null());
   EXPECT_EQ(seen.at("mode"), "incremental");
@@ -398,22 +411,10 @@ TEST(ReplicationE2E, StatusShowsTheStoredStateBeforeTheFirstCycle) {
   // Restarted with a schedule whose next run is far away: /status must not say "never run".
   edit_file(path, "schedule: { every: 1s }", "schedule: { cron: \"0 0 1 1 *\" }");
   Daemon d({"run", "-c", path});
-  boost::json::object stream;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto [code, body] = http_get(port, "/status.json");
-        if (code != 200) return false;
-        const boost::json::value doc = boost::json::parse(body);
-        for (const auto& s : doc.at("streams").as_array()) {
-          if (s.at("stream") == "Customers" && !s.at("watermark").is_null()) {
-            stream = s.as_object();
-            return true;
-          }
-        }
-        return false;
-      },
-      20))
-      << d.stderr_text();
+  const boost::json::object stream = status_stream_when(
+      port, [](const boost::json::object& s) { return s.at("stream") == "Customers" && !s.at("watermark").is_null(); },
+      20);
+  ASSERT_FALSE(stream.empty()) << d.stderr_text();
   EXPECT_EQ(stream.at("state"), "idle");
   EXPECT_TRUE(stream.at("last_run_started").is_null()) << "no cycle ran in this process";
   EXPECT_FALSE(stream.at("last_success").is_null());
