@@ -601,6 +601,10 @@ struct App::Impl {
     metrics.job_active.Add({{"job", job.cfg.name}}).Set(held ? 1 : 0);
     const bool was = job.active.value_or(true);  // the first take is not news; a first standby is
     job.active = held;
+    board.update_job(job.cfg.name, [&](engine::JobStatus& js) {
+      js.active = held;
+      js.held_by = held ? std::string() : holder;
+    });
     std::string who = holder.empty() ? std::string("an instance that just released it") : holder;
     if (held && !was) {
       spdlog::info("job {}: this instance runs it now (took its lease on {}.{})", job.cfg.name,
@@ -711,6 +715,11 @@ struct App::Impl {
   asio::awaitable<void> job_loop(JobRt& job) {
     int failures = 0;
     bool first = true;
+    board.update_job(job.cfg.name, [&](engine::JobStatus& js) {
+      js.connection = job.cfg.connection;
+      js.destination = job.cfg.destination;
+      js.schedule = job.cfg.schedule.to_string();
+    });
     co_await seed_board(job);
     for (;;) {
       if (stop) break;
@@ -857,6 +866,19 @@ struct App::Impl {
       streams.push_back(std::move(o));
     }
     root["streams"] = std::move(streams);
+    json::array jobs;
+    for (const auto& j : board.jobs()) {
+      json::object o;
+      o["job"] = j.job;
+      o["connection"] = j.connection;
+      o["destination"] = j.destination;
+      o["schedule"] = j.schedule;
+      // Whether this instance runs the job (high availability); null until it first tried.
+      o["active"] = j.active ? json::value(*j.active) : json::value(nullptr);
+      if (j.active == false) o["held_by"] = model::to_valid_utf8(j.held_by);
+      jobs.push_back(std::move(o));
+    }
+    root["jobs"] = std::move(jobs);
     return json::serialize(root) + "\n";
   }
 

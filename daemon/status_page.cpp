@@ -128,6 +128,7 @@ td.stream .name{font-weight:600}
 time{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.76rem}
 .rel,.detail,.mode{display:block;color:#57606a;font-size:.8rem}
 .none{color:#8c959f}
+.job-meta{color:#57606a;font-size:.85rem;margin-top:-.4rem}
 .badge{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600;font-size:.8rem}
 .badge.ok{background:#dafbe1;color:#116329}
 .badge.running{background:#ddf4ff;color:#0550ae}
@@ -221,6 +222,25 @@ std::string plural(int n, std::string_view one, std::string_view many) {
 }
 
 constexpr int kColumns = 8;
+
+// Under a job's title: its schedule, where it reads and writes, and which instance runs it.
+void job_meta(PageWriter& w, const json::object& j) {
+  w.raw("<p class=\"job-meta\"><span class=\"schedule\">").text(text_field(j, "schedule").value_or("-"));
+  w.raw("</span> &middot; <span class=\"route\">").text(text_field(j, "connection").value_or("?"));
+  w.raw(" &rarr; ").text(text_field(j, "destination").value_or("?")).raw("</span> &middot; ");
+  const json::value* active = field(j, "active");
+  if (active && active->is_bool() && active->get_bool()) {
+    w.raw("<span class=\"instance\">runs on this instance</span>");
+  } else if (active && active->is_bool()) {
+    const std::string holder = text_field(j, "held_by").value_or("");
+    w.raw("<span class=\"instance\">standby: ")
+        .text(holder.empty() ? std::string("another instance runs it") : "runs on " + holder)
+        .raw("</span>");
+  } else {
+    w.raw("<span class=\"instance\">not started yet</span>");
+  }
+  w.raw("</p>\n");
+}
 
 void stream_rows(PageWriter& w, const json::object& s, const std::string& job, Counts& counts) {
   const std::string stream = text_field(s, "stream").value_or("");
@@ -453,6 +473,15 @@ std::string render_status_page(const json::value& status) {
     }
   }
 
+  // Job-level facts (schedule, names, high availability), by job name.
+  std::map<std::string, const json::object*> job_facts;
+  if (const json::value* list = field(root, "jobs"); list && list->is_array()) {
+    for (const auto& v : list->get_array()) {
+      if (!v.is_object()) continue;
+      if (const auto name = text_field(v.get_object(), "job")) job_facts[*name] = &v.get_object();
+    }
+  }
+
   // The body first: the title and the summary need the counts.
   Counts all;
   PageWriter body(epoch_ms(now));
@@ -468,6 +497,7 @@ std::string render_status_page(const json::value& status) {
         .raw("\">\n<h2>Job <span class=\"name\">");
     body.text(job).raw("</span></h2>\n<p class=\"job-summary\">");
     body.text(plural(counts.streams, "stream", "streams") + ": " + counts.text()).raw("</p>\n");
+    if (auto it = job_facts.find(job); it != job_facts.end()) job_meta(body, *it->second);
     body.raw(
         "<div class=\"scroll\"><table>\n<colgroup><col class=\"stream\"><col class=\"state\">"
         "<col class=\"time\"><col class=\"time\"><col class=\"time\"><col class=\"lag\">"

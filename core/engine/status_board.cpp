@@ -19,9 +19,25 @@ std::vector<StreamStatus> StatusBoard::snapshot() const {
   return out;
 }
 
+void StatusBoard::update_job(const std::string& job, const std::function<void(JobStatus&)>& fn) {
+  std::lock_guard lock(mutex_);
+  auto& j = jobs_[job];
+  j.job = job;
+  fn(j);
+}
+
+std::vector<JobStatus> StatusBoard::jobs() const {
+  std::lock_guard lock(mutex_);
+  std::vector<JobStatus> out;
+  out.reserve(jobs_.size());
+  for (const auto& [k, v] : jobs_) out.push_back(v);
+  return out;
+}
+
 void StatusBoard::clear() {
   std::lock_guard lock(mutex_);
   streams_.clear();
+  jobs_.clear();
 }
 
 }  // namespace replicator::engine

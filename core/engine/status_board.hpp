@@ -36,16 +36,28 @@ struct StreamStatus {
   std::int64_t progress_written = 0;
 };
 
+struct JobStatus {
+  std::string job;
+  std::string connection;   // names from the job file
+  std::string destination;
+  std::string schedule;     // as written: "every 15m", "cron 0 * * * *"
+  std::optional<bool> active;  // this instance holds the job's lease; unknown before the first try
+  std::string held_by;         // not active: the instance that runs it ("" when nobody can tell)
+};
+
 // Thread-safety: every method locks; readers get copies. Owned by the application.
 class StatusBoard {
  public:
   void update(const std::string& job, const std::string& stream, const std::function<void(StreamStatus&)>& fn);
   std::vector<StreamStatus> snapshot() const;
+  void update_job(const std::string& job, const std::function<void(JobStatus&)>& fn);
+  std::vector<JobStatus> jobs() const;  // in name order
   void clear();
 
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, StreamStatus> streams_;
+  std::map<std::string, JobStatus> jobs_;
 };
 
 }  // namespace replicator::engine

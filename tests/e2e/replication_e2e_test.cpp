@@ -416,6 +416,22 @@ TEST(ReplicationE2E, StatusShowsTheStoredStateBeforeTheFirstCycle) {
       20);
   ASSERT_FALSE(stream.empty()) << d.stderr_text();
   EXPECT_EQ(stream.at("state"), "idle");
+  // The job's own entry: what the job file says, and that this (only) instance runs it.
+  boost::json::object job;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const boost::json::value doc = boost::json::parse(http_get(port, "/status.json").second);
+        const auto& jobs = doc.at("jobs").as_array();
+        if (jobs.size() != 1 || jobs[0].at("active").is_null()) return false;  // before its lease
+        job = jobs[0].as_object();
+        return true;
+      },
+      10));
+  EXPECT_EQ(job.at("job"), "crm");
+  EXPECT_EQ(job.at("connection"), "sim");
+  EXPECT_EQ(job.at("destination"), "pg");
+  EXPECT_EQ(job.at("schedule"), "cron 0 0 1 1 *");
+  EXPECT_EQ(job.at("active"), true);
   EXPECT_TRUE(stream.at("last_run_started").is_null()) << "no cycle ran in this process";
   EXPECT_FALSE(stream.at("last_success").is_null());
   EXPECT_EQ(stream.at("rows_total").as_int64(),

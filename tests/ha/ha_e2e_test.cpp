@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -121,6 +122,25 @@ TEST(HighAvailability, EachJobRunsOnOneInstanceAndTheOtherTakesOverWhenItIsKille
   EXPECT_NE(status.find("\"state\":\"standby\""), std::string::npos) << status;
   EXPECT_NE(status.find(":" + std::to_string(ha[crm].daemon->pid()) + " "), std::string::npos)
       << "the holder should name the active instance's pid: " << status;
+  // And so does its job entry; the active instance's says it runs the job.
+  auto job_entry = [&](int instance, const std::string& job) {
+    const boost::json::value doc = boost::json::parse(http_get(ha[instance].port, "/status.json").second);
+    for (const auto& j : doc.at("jobs").as_array()) {
+      if (j.at("job").as_string() == job) return j.as_object();
+    }
+    return boost::json::object{};
+  };
+  const boost::json::object standby_job = job_entry(1 - crm, "crm");
+  ASSERT_FALSE(standby_job.empty()) << status;
+  EXPECT_EQ(standby_job.at("active"), false);
+  EXPECT_NE(std::string(standby_job.at("held_by").as_string()).find(":" + std::to_string(ha[crm].daemon->pid()) + " "),
+            std::string::npos)
+      << boost::json::serialize(standby_job);
+  const boost::json::object active_job = job_entry(crm, "crm");
+  ASSERT_FALSE(active_job.empty());
+  EXPECT_EQ(active_job.at("active"), true);
+  EXPECT_EQ(active_job.at("schedule"), "every 1s");
+  EXPECT_FALSE(active_job.contains("held_by"));
 
   // `once` on a third process does not run a job an instance runs.
   auto once = run_binary({"once", "-c", ha.config(0), "--job", "crm"});

@@ -50,7 +50,7 @@ struct HtmlTag {
 inline std::string html_decode(std::string_view s) {
   static const std::pair<std::string_view, std::string_view> kNamed[] = {
       {"amp", "&"},  {"lt", "<"},          {"gt", ">"},           {"quot", "\""},
-      {"apos", "'"}, {"nbsp", "\xC2\xA0"}, {"middot", "\xC2\xB7"}};
+      {"apos", "'"}, {"nbsp", "\xC2\xA0"}, {"middot", "\xC2\xB7"}, {"rarr", "\xE2\x86\x92"}};
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '&') {

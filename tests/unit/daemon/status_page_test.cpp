@@ -124,6 +124,12 @@ TEST(StatusPage, EveryValueIsEscapedAndInjectedMarkupStaysText) {
   s["next_run"] = evil;
   json::object doc = document(json::array{s}).get_object();
   doc["version"] = "9" + evil;
+  doc["jobs"] = json::array{json::object{{"job", "crm" + evil},
+                                         {"connection", "sim" + evil},
+                                         {"destination", "pg" + evil},
+                                         {"schedule", "every " + evil},
+                                         {"active", false},
+                                         {"held_by", "host " + evil}}};
   const std::string page = render_status_page(doc);
 
   // Only the elements the page itself writes: no script, no img, whatever the data says.
@@ -153,6 +159,8 @@ TEST(StatusPage, EveryValueIsEscapedAndInjectedMarkupStaysText) {
   EXPECT_EQ(html_element_text(*error_row, "pre", Match{{"class", "error"}}),
             "connection sim: no entity '<img src=x onerror=\"alert(2)\">' & more" + evil);
   EXPECT_EQ(html_element_text(page, "span", Match{{"class", "version"}}), "9" + evil);
+  EXPECT_EQ(html_element_text(page, "p", Match{{"class", "job-meta"}}),
+            "every " + evil + " \xC2\xB7 sim" + evil + " \xE2\x86\x92 pg" + evil + " \xC2\xB7 standby: runs on host " + evil);
   // The escaped forms are what the page holds.
   EXPECT_TRUE(contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;é")) << page;
 }
@@ -313,6 +321,34 @@ TEST(StatusPage, StreamsAreGroupedByJob) {
             "2 streams: 1 ok, 1 waiting");
   EXPECT_EQ(html_element_text(page, "p", Match{{"class", "summary"}}),
             "3 streams in 2 jobs: 2 ok, 1 waiting");
+}
+
+TEST(StatusPage, EachJobShowsItsScheduleRouteAndWhichInstanceRunsIt) {
+  json::array streams{ok_stream("billing", "Invoices"), ok_stream("crm", "Customers"), new_stream("web", "Forms")};
+  json::object doc = document(streams).get_object();
+  doc["jobs"] = json::array{
+      json::object{{"job", "billing"}, {"connection", "sim"}, {"destination", "pg"}, {"schedule", "every 15m"},
+                   {"active", true}},
+      json::object{{"job", "crm"}, {"connection", "sim"}, {"destination", "warehouse"},
+                   {"schedule", "cron 0 * * * *"}, {"active", false}, {"held_by", "actito-replicator/crm host-b:4242"}},
+      json::object{{"job", "web"}, {"connection", "sim"}, {"destination", "pg"}, {"schedule", "every 1h"},
+                   {"active", false}, {"held_by", ""}},
+      json::object{{"job", "late"}, {"connection", "sim"}, {"destination", "pg"}, {"schedule", "every 1h"},
+                   {"active", nullptr}}};
+  doc["streams"].as_array().push_back(new_stream("late", "Goals"));
+  const std::string page = render_status_page(doc);
+  auto meta = [&](const std::string& job) -> std::string {
+    auto section = html_element(page, "section", Match{{"data-job", job}});
+    if (!section) return "<no section " + job + ">";
+    return html_element_text(*section, "p", Match{{"class", "job-meta"}}).value_or("<no job-meta>");
+  };
+  EXPECT_EQ(meta("billing"), "every 15m \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 runs on this instance");
+  EXPECT_EQ(meta("crm"), "cron 0 * * * * \xC2\xB7 sim \xE2\x86\x92 warehouse \xC2\xB7 standby: runs on "
+                         "actito-replicator/crm host-b:4242");
+  EXPECT_EQ(meta("web"), "every 1h \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 standby: another instance runs it");
+  EXPECT_EQ(meta("late"), "every 1h \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 not started yet");
+  // A document without "jobs" (from an older daemon) renders without the line.
+  EXPECT_FALSE(html_element(render_status_page(document(streams)), "p", Match{{"class", "job-meta"}}));
 }
 
 TEST(StatusPage, ReloadsItselfAndNeedsNothingButItself) {
