@@ -307,8 +307,9 @@ asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& si
       // Offset paging can skip a row when another one is deleted and a third inserted between two
       // pages (totalElements unchanged). Before marking, ask for each row the refresh did not
       // return, when they are few: a row that answers is alive. Many missing rows are a real
-      // mass deletion, marked without the calls.
-      if (!spec.object.get_route.empty() && !spec.fan_out) {
+      // mass deletion, marked without the calls. A nested object's key holds its parent id, which
+      // fills the parent's placeholder of the single-record route.
+      if (!spec.object.get_route.empty()) {
         std::vector<Row> missing;
         std::function<void(Sink&)> read = [&](Sink& s) { missing = s.unseen_keys(spec, kMaxDeleteChecks + 1); };
         co_await sink.run(std::move(read));

@@ -561,6 +561,60 @@ TEST(DeleteDetection, ARowSkippedByPagingIsCheckedNotMarked) {
   EXPECT_EQ(marked_ids(h, object), (std::set<std::int64_t>{ids[1]}));
 }
 
+// The same for a nested object (fan-out over Forms): the single-record route takes the parent
+// id from the row's key.
+TEST(DeleteDetection, ANestedRowSkippedByPagingIsCheckedNotMarked) {
+  ObjectsHarness h(small_world(73));
+  const std::string object = "FormParticipations";
+  // The form with the most participations.
+  std::map<std::int64_t, std::vector<std::int64_t>> by_form;
+  for (const auto& r : h.sim().rows(object)) by_form[r.at("formId").as_int64()].push_back(r.at("id").as_int64());
+  auto form = std::max_element(by_form.begin(), by_form.end(),
+                               [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  ASSERT_NE(form, by_form.end());
+  actito_sim::MutationSpec more;  // enough participations in that form for several pages
+  more.object = object;
+  more.creates = 10;
+  more.parent_id = form->first;
+  h.sim().mutate(more);
+  std::vector<std::int64_t> ids;
+  for (const auto& r : h.sim().rows(object)) {
+    if (r.at("formId").as_int64() == form->first) ids.push_back(r.at("id").as_int64());
+  }
+  std::sort(ids.begin(), ids.end());
+  ASSERT_GE(ids.size(), 10u);
+  engine::StreamSpec spec = h.plan(object, opts([&](StreamOptions& o) {
+    o.detect_deletes = true;
+    o.where = "FormId = " + std::to_string(form->first);  // the fan-out reads that form only
+  }));
+  ASSERT_EQ(spec.mode, model::ReplicationMode::kFullRefresh);
+  ASSERT_TRUE(spec.fan_out);
+  spec.page_size = 3;
+  h.cycle(spec);
+
+  h.after_each_list([&](std::int64_t n) {
+    if (n != 1) return;
+    actito_sim::MutationSpec m;
+    m.object = object;
+    m.delete_ids = {ids[1]};
+    m.creates = 1;
+    m.parent_id = form->first;
+    h.sim().mutate(m);
+  });
+  const auto seq = h.sim().last_call_seq();
+  engine::CycleResult r = h.cycle(spec);
+  h.after_each_list({});
+  EXPECT_EQ(r.progress.delete_checks, 1) << "the row the pages skipped is asked for";
+  EXPECT_EQ(single_gets(h, seq, "/forms/" + std::to_string(form->first) + "/participations/" + std::to_string(ids[3])),
+            1u);
+  EXPECT_EQ(r.progress.rows_deleted, 0);
+  EXPECT_TRUE(marked_ids(h, object).empty()) << "a live row was marked deleted";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  r = h.cycle(spec);
+  EXPECT_EQ(marked_ids(h, object), (std::set<std::int64_t>{ids[1]}));
+}
+
 TEST(DeleteDetection, AMassDeletionIsMarkedWithoutCheckingEachRow) {
   SimOptions o = small_world(72);
   o.data.static_rows = 40;
