@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/actito/exact_json.hpp"
 #include "core/model/error.hpp"
 
 namespace replicator::actito {
@@ -16,7 +17,7 @@ using model::FieldType;
 namespace {
 
 [[noreturn]] void bad(const model::FieldDescriptor& f, std::string_view expected, const json::value& v) {
-  std::string got = json::serialize(v);
+  std::string got = serialize_exact(v);
   if (got.size() > 80) got = got.substr(0, 80) + "...";
   model::fail(ErrorKind::kPermanent,
               "field " + f.name + " (" + f.wire + "): expected " + std::string(expected) + ", got " + got);
@@ -62,7 +63,29 @@ std::string to_decimal(const json::value& v, const model::FieldDescriptor& f) {
   bad(f, "a decimal number", v);
 }
 
+// A number parse_exact kept as text (more digits than a double holds).
+model::Value exact_scalar(std::string_view literal, const json::value& v, const model::FieldDescriptor& f) {
+  switch (f.type) {
+    case FieldType::kNumber:
+      return model::Decimal{std::string(literal)};
+    case FieldType::kString:
+      return std::string(literal);
+    case FieldType::kJson:
+      return model::JsonText{std::string(literal)};
+    case FieldType::kInteger:
+    case FieldType::kLong: {
+      std::int64_t out = 0;
+      auto [p, ec] = std::from_chars(literal.data(), literal.data() + literal.size(), out);
+      if (ec == std::errc() && p == literal.data() + literal.size()) return out;
+      bad(f, "a 64-bit integer", v);
+    }
+    default:
+      bad(f, "a value of type " + std::string(model::to_string(f.type)), v);
+  }
+}
+
 model::Value scalar(const json::value& v, const model::FieldDescriptor& f, const model::TimeZone& zone) {
+  if (const auto literal = exact_literal(v)) return exact_scalar(*literal, v, f);
   switch (f.type) {
     case FieldType::kString:
       if (v.is_string()) return std::string(v.get_string());
@@ -96,7 +119,7 @@ model::Value scalar(const json::value& v, const model::FieldDescriptor& f, const
       if (v.is_uint64()) return model::timestamp_from_epoch_ms(static_cast<std::int64_t>(v.get_uint64()));
       bad(f, "a timestamp", v);
     case FieldType::kJson:
-      return model::JsonText{json::serialize(v)};
+      return model::JsonText{serialize_exact(v)};
   }
   bad(f, "a known type", v);
 }

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/actito/decode.hpp"
+#include "core/actito/exact_json.hpp"
 #include "core/actito/rsql.hpp"
 #include "core/model/error.hpp"
 
@@ -117,7 +118,7 @@ engine::PageResult decode_page(const engine::StreamSpec& spec, std::string_view 
   // One arena per page: every allocation of the parsed tree is released at once.
   json::monotonic_resource arena;
   boost::system::error_code ec;
-  json::value root = json::parse(body, ec, &arena);
+  json::value root = parse_exact(body, ec, &arena);
   if (ec || !root.is_object()) {
     model::fail(ErrorKind::kTransient, "object " + object.name + ": the list answer is not JSON" +
                                            (ec ? " (" + ec.message() + ")" : ""));
@@ -174,7 +175,7 @@ model::Row decode_record(const engine::StreamSpec& spec, const boost::json::obje
     } catch (const model::Error& e) {
       std::string key;
       for (auto k : spec.key_index) {
-        if (const json::value* kv = find_path(rec, spec.fields[k])) key += (key.empty() ? "" : ",") + json::serialize(*kv);
+        if (const json::value* kv = find_path(rec, spec.fields[k])) key += (key.empty() ? "" : ",") + serialize_exact(*kv);
       }
       model::fail(e.kind(), "object " + object.name + ", row with key " + key + ": " + e.what());
     }
@@ -182,7 +183,7 @@ model::Row decode_record(const engine::StreamSpec& spec, const boost::json::obje
   for (auto k : spec.key_index) {
     if (model::is_null(row[k])) {
       model::fail(ErrorKind::kPermanent, "object " + object.name + ": a row has no value for key field " +
-                                             spec.fields[k].name + ": " + json::serialize(rec).substr(0, 200));
+                                             spec.fields[k].name + ": " + serialize_exact(rec).substr(0, 200));
     }
   }
   return row;
@@ -220,7 +221,7 @@ boost::asio::awaitable<std::optional<model::Row>> ActitoSource::get(const engine
   if (gone) co_return std::nullopt;
   json::monotonic_resource arena;
   boost::system::error_code ec;
-  json::value root = json::parse(r.body, ec, &arena);
+  json::value root = parse_exact(r.body, ec, &arena);
   if (ec || !root.is_object()) {
     model::fail(ErrorKind::kTransient, "object " + spec.object.name + ": the single-record answer is not a JSON object");
   }

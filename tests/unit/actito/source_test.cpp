@@ -177,5 +177,26 @@ TEST(SourceDecodeRecord, ASingleGetCarriesTheExtendedFields) {
   }
 }
 
+// Contract 4.7: a NUMBER literal is read exactly, never through a double, whatever its length;
+// a JSON field keeps its numbers as written.
+TEST(SourceDecodePage, NumbersKeepEveryDigit) {
+  engine::StreamSpec spec = plan(named(online_orders(), "OnlineOrders"));
+  const std::string body = "{\"" + spec.object.collection_key + R"(": [
+      {"id": 1, "orderId": "A", "amount": 12345678901234567890.123456789,
+       "creationMoment": "2025-11-28T10:15:30.123Z", "updateMoment": "2025-11-28T10:15:30.123Z"},
+      {"id": 2, "orderId": "B", "amount": 19.99,
+       "creationMoment": "2025-11-28T10:15:30.123Z", "updateMoment": "2025-11-28T10:15:30.123Z"},
+      {"id": 3, "orderId": "C", "amount": 0.1000000000000000055511151231257827,
+       "creationMoment": "2025-11-28T10:15:30.123Z", "updateMoment": "2025-11-28T10:15:30.123Z"}
+    ], "page": {"totalElements": 3}})";
+  engine::PageResult page = decode_page(spec, body, model::TimeZone::utc());
+  ASSERT_EQ(page.rows.size(), 3u);
+  const std::size_t amount = index_of(spec, "Amount");
+  EXPECT_EQ(std::get<model::Decimal>(page.rows[0][amount]).text, "12345678901234567890.123456789");
+  EXPECT_EQ(std::get<model::Decimal>(page.rows[1][amount]).text, "19.99");
+  EXPECT_EQ(std::get<model::Decimal>(page.rows[2][amount]).text, "0.1000000000000000055511151231257827");
+  EXPECT_EQ(page.total_elements, 3);
+}
+
 }  // namespace
 }  // namespace replicator::actito
