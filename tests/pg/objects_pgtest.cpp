@@ -516,6 +516,22 @@ std::set<std::int64_t> marked_ids(ObjectsHarness& h, const std::string& object) 
   return out;
 }
 
+// Between the first and the second list call of the next cycle: `gone` is deleted and a row is
+// created (under `parent`, for a nested object), so that the count stays and the later pages
+// shift by one row.
+void shift_pages_after_first_list(ObjectsHarness& h, const std::string& object, std::int64_t gone,
+                                  std::int64_t parent = 0) {
+  h.after_each_list([&h, object, gone, parent](std::int64_t n) {
+    if (n != 1) return;
+    actito_sim::MutationSpec m;
+    m.object = object;
+    m.delete_ids = {gone};
+    m.creates = 1;
+    m.parent_id = parent;
+    h.sim().mutate(m);
+  });
+}
+
 std::size_t single_gets(ObjectsHarness& h, std::int64_t after, const std::string& path_part) {
   std::size_t n = 0;
   for (const auto& c : h.sim().calls(after)) {
@@ -538,14 +554,7 @@ TEST(DeleteDetection, ARowSkippedByPagingIsCheckedNotMarked) {
 
   // After the first page (ids[0..4]) one row of it goes and a new row comes: the count stays,
   // offsets shift by one, and ids[5] slides into the page already read.
-  h.after_each_list([&](std::int64_t n) {
-    if (n != 1) return;
-    actito_sim::MutationSpec m;
-    m.object = object;
-    m.delete_ids = {ids[1]};
-    m.creates = 1;
-    h.sim().mutate(m);
-  });
+  shift_pages_after_first_list(h, object, ids[1]);
   const auto seq = h.sim().last_call_seq();
   engine::CycleResult r = h.cycle(spec);
   h.after_each_list({});
@@ -592,15 +601,7 @@ TEST(DeleteDetection, ANestedRowSkippedByPagingIsCheckedNotMarked) {
   spec.page_size = 3;
   h.cycle(spec);
 
-  h.after_each_list([&](std::int64_t n) {
-    if (n != 1) return;
-    actito_sim::MutationSpec m;
-    m.object = object;
-    m.delete_ids = {ids[1]};
-    m.creates = 1;
-    m.parent_id = form->first;
-    h.sim().mutate(m);
-  });
+  shift_pages_after_first_list(h, object, ids[1], form->first);
   const auto seq = h.sim().last_call_seq();
   engine::CycleResult r = h.cycle(spec);
   h.after_each_list({});
