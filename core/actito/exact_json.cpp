@@ -1,5 +1,6 @@
 #include "core/actito/exact_json.hpp"
 
+#include <charconv>
 #include <cmath>
 
 // The one translation unit that instantiates basic_parser with our handler.
@@ -90,16 +91,23 @@ struct ExactHandler {
   }
   bool on_double(double d, json::string_view s, error_code&) {
     number.append(s.data(), s.size());
+    // Boost.JSON 1.81 scales by powers of ten in double arithmetic, which can be off by an ulp
+    // (3e26, 38527239.944579300): the correctly rounded value of the literal instead.
+    double exact = d;
+    const char* end = number.data() + number.size();
+    if (auto [p, ec] = std::from_chars(number.data(), end, exact); ec != std::errc() || p != end) exact = d;
     const int digits = significant_digits(number);
-    // Beyond 15 digits, or out of range: infinite, or flushed to 0 although some digit is not 0.
-    if (digits > 15 || !std::isfinite(d) || (d == 0.0 && digits > 0)) {
+    // Beyond 15 digits, or beyond what a double holds exactly: infinite, subnormal (fewer digits
+    // of precision), or flushed to 0 although some digit is not 0.
+    if (digits > 15 || !std::isfinite(exact) || std::fpclassify(exact) == FP_SUBNORMAL ||
+        (exact == 0.0 && digits > 0)) {
       std::string marked;
       marked.reserve(number.size() + 1);
       marked += kNumberMark;
       marked += number;
       st.push_string(marked);
     } else {
-      st.push_double(d);
+      st.push_double(exact);
     }
     number.clear();
     return true;

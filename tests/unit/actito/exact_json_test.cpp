@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include <boost/json.hpp>
@@ -50,6 +51,19 @@ TEST(ExactJson, LongLiteralsKeepTheirTextAndTheRestIsUnchanged) {
   EXPECT_TRUE(o.at("n").is_null());
   EXPECT_TRUE(o.at("a").get_array()[0].is_double());
   EXPECT_EQ(exact_literal(o.at("a").get_array()[1]), "0.12345678901234567");
+}
+
+// Boost.JSON 1.81 alone gets these one ulp off (3.0000000000000003e+26...): the decoder would then
+// store a longer, wrong decimal.
+TEST(ExactJson, ShortLiteralsAreCorrectlyRounded) {
+  for (const char* literal : {"3e26", "38527239.944579300", "123456789012345000000000000", "8.2e-30", "0.1",
+                              "1.79769313486231e308", "2.3e-308"}) {
+    const json::value v = parse_ok(literal);
+    ASSERT_TRUE(v.is_double()) << literal;
+    EXPECT_EQ(v.get_double(), std::strtod(literal, nullptr)) << literal;
+  }
+  // A subnormal double holds fewer than 15 digits: the literal is kept.
+  EXPECT_EQ(exact_literal(parse_ok("1.23456789012345e-310")), "1.23456789012345e-310");
 }
 
 TEST(ExactJson, SerializeWritesTheLiteralsBackAsNumbers) {
