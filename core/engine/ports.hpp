@@ -86,6 +86,10 @@ struct StreamSpec {
   std::vector<Constraint> pushed_filters;  // the native part of the stream's `where`
   // The rest of `where`, evaluated on each row read (positions of `fields`); empty = none.
   std::function<bool(const Row&)> local_filter;
+  // The whole `where` (pushed and local), for a row read on its own (the delete check's GET):
+  // whether the row belongs to the stream's selection. Empty without a `where`; always false
+  // when a field of the `where` is not in the row layout.
+  std::function<bool(const Row&)> selection;
   std::string pushed_text;  // the pushed-down part, as predicate text (for --explain and logs)
   std::string local_text;   // the locally applied part, as predicate text
   std::chrono::milliseconds lookback{0};

@@ -41,7 +41,7 @@ struct JobStatus {
   std::string connection;   // names from the job file
   std::string destination;
   std::string schedule;     // as written: "every 15m", "cron 0 * * * *"
-  std::optional<bool> active;  // this instance holds the job's lease; unknown before the first try
+  std::optional<bool> active;  // this instance holds the job's lease; unknown while the destination does not answer
   std::string held_by;         // not active: the instance that runs it ("" when nobody can tell)
 };
 

@@ -20,6 +20,7 @@ struct Where {
   std::vector<Constraint> pushed;
   std::string pushed_text;
   predicate::Expr local;  // null when nothing is applied locally
+  predicate::Expr whole;  // the whole `where`, resolved; null without one
   std::string local_text;
   std::vector<std::string> local_fields;
 };
@@ -36,6 +37,7 @@ Where plan_where(const StreamRequest& req, const model::ObjectDescriptor& object
   } catch (const model::Error& e) {
     config_error(std::string("where: ") + e.what());
   }
+  out.whole = expr;
   const std::string child_field = fan_out ? fan_out->child_field : std::string();
   auto is_parent_set = [&](std::string_view field, model::FilterOp op) {
     return !child_field.empty() && field == child_field &&
@@ -200,6 +202,15 @@ StreamSpec plan_stream(const StreamRequest& req, const model::ObjectDescriptor& 
     }
   }
   if (where.local) spec.local_filter = bind_local(where, spec.fields, req.zone);
+  if (where.whole) {
+    try {
+      auto compiled = std::make_shared<predicate::CompiledPredicate>(predicate::compile(where.whole, spec.fields, req.zone));
+      spec.selection = [compiled](const Row& row) { return compiled->matches(row); };
+    } catch (const model::Error&) {
+      // A pushed-down field outside the row layout: a row cannot be told in or out.
+      spec.selection = [](const Row&) { return false; };
+    }
+  }
 
   // Extended fields: fetched per new or changed row, unless suppressed (and the object honours
   // the suppression).

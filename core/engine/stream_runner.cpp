@@ -320,7 +320,8 @@ asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& si
             Row probe = key;
             std::optional<Row> row = co_await source.get(spec, std::move(probe));
             ++result.progress.delete_checks;
-            if (row) alive.push_back(std::move(key));
+            // Alive, and still in the selection: a row that left the `where` counts as deleted.
+            if (row && (!spec.selection || spec.selection(*row))) alive.push_back(std::move(key));
           }
           if (!alive.empty()) {
             std::function<void(Sink&)> add = [&](Sink& s) { s.add_seen_keys(spec, alive); };

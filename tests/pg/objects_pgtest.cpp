@@ -616,6 +616,32 @@ TEST(DeleteDetection, ANestedRowSkippedByPagingIsCheckedNotMarked) {
   EXPECT_EQ(marked_ids(h, object), (std::set<std::int64_t>{ids[1]}));
 }
 
+// A row outside the stream's `where` is not in its selection any more: the GET that finds it
+// alive does not keep it (docs/replication.md: deleted means gone from the selection).
+TEST(DeleteDetection, ARowThatLeftTheSelectionIsMarkedEvenIfItStillExists) {
+  ObjectsHarness h(small_world(74));
+  const std::string object = "FormParticipations";
+  std::map<std::int64_t, std::set<std::int64_t>> by_form;
+  for (const auto& r : h.sim().rows(object)) by_form[r.at("formId").as_int64()].insert(r.at("id").as_int64());
+  ASSERT_GE(by_form.size(), 2u);
+  const auto first = by_form.begin();
+  const auto second = std::next(first);
+  ASSERT_LE(first->second.size(), 20u) << "few enough to be checked one by one";
+  auto only = [&](std::int64_t form) {
+    return h.plan(object, opts([&](StreamOptions& o) {
+      o.detect_deletes = true;
+      o.where = "FormId = " + std::to_string(form);
+    }));
+  };
+  h.cycle(only(first->first));
+  ASSERT_TRUE(marked_ids(h, object).empty());
+  // The stream now selects another form: the first form's rows left the selection.
+  engine::CycleResult r = h.cycle(only(second->first));
+  EXPECT_EQ(r.progress.delete_checks, static_cast<std::int64_t>(first->second.size()))
+      << "each is asked for: few rows are missing";
+  EXPECT_EQ(marked_ids(h, object), first->second);
+}
+
 TEST(DeleteDetection, AMassDeletionIsMarkedWithoutCheckingEachRow) {
   SimOptions o = small_world(72);
   o.data.static_rows = 40;
