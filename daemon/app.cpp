@@ -626,6 +626,14 @@ struct App::Impl {
     co_return held ? std::string() : who;
   }
 
+  // The destination did not answer the lease request: who runs the job is unknown until it does.
+  void mark_lease_unknown(const JobRt& job) {
+    board.update_job(job.cfg.name, [](engine::JobStatus& js) {
+      js.active.reset();
+      js.held_by.clear();
+    });
+  }
+
   // The board of a job that another instance, `holder`, runs: its streams are on standby, and
   // the lease is tried again at `retry` when the job loop polls it.
   void mark_standby(const JobRt& job, const std::string& holder, const std::optional<std::string>& only_stream,
@@ -648,6 +656,7 @@ struct App::Impl {
     } catch (const std::exception& e) {
       lease_error = std::string("cannot take the job's lease on destination ") + job.destination->name + ": " +
                     e.what();
+      mark_lease_unknown(job);
     }
     if (!holder.empty() || !lease_error.empty()) {
       if (lease_error.empty()) mark_standby(job, holder, only_stream, std::nullopt);
@@ -730,6 +739,7 @@ struct App::Impl {
       try {
         holder = co_await take_lease(job);
       } catch (const std::exception&) {
+        mark_lease_unknown(job);  // the cycle below reports the destination's error
       }
       if (!holder.empty()) {
         failures = 0;
@@ -873,7 +883,7 @@ struct App::Impl {
       o["connection"] = j.connection;
       o["destination"] = j.destination;
       o["schedule"] = j.schedule;
-      // Whether this instance runs the job (high availability); null until it first tried.
+      // Whether this instance runs the job (high availability); null while its destination has not answered.
       o["active"] = j.active ? json::value(*j.active) : json::value(nullptr);
       if (j.active == false) o["held_by"] = model::to_valid_utf8(j.held_by);
       jobs.push_back(std::move(o));

@@ -237,7 +237,7 @@ void job_meta(PageWriter& w, const json::object& j) {
         .text(holder.empty() ? std::string("another instance runs it") : "runs on " + holder)
         .raw("</span>");
   } else {
-    w.raw("<span class=\"instance\">not started yet</span>");
+    w.raw("<span class=\"instance\">which instance runs it: not known yet (destination not reached)</span>");
   }
   w.raw("</p>\n");
 }

@@ -346,7 +346,8 @@ TEST(StatusPage, EachJobShowsItsScheduleRouteAndWhichInstanceRunsIt) {
   EXPECT_EQ(meta("crm"), "cron 0 * * * * \xC2\xB7 sim \xE2\x86\x92 warehouse \xC2\xB7 standby: runs on "
                          "actito-replicator/crm host-b:4242");
   EXPECT_EQ(meta("web"), "every 1h \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 standby: another instance runs it");
-  EXPECT_EQ(meta("late"), "every 1h \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 not started yet");
+  EXPECT_EQ(meta("late"), "every 1h \xC2\xB7 sim \xE2\x86\x92 pg \xC2\xB7 which instance runs it: not known yet "
+                          "(destination not reached)");
   // A document without "jobs" (from an older daemon) renders without the line.
   EXPECT_FALSE(html_element(render_status_page(document(streams)), "p", Match{{"class", "job-meta"}}));
 }
