@@ -69,6 +69,10 @@ std::string read_file(const std::string& path);
 // is not there (a test editing a job file must not go on with the unedited one).
 void edit_file(const std::string& path, const std::string& from, const std::string& to);
 std::uint16_t free_port();
+// Starts `argv` (argv[0] looked up in PATH) with stdin from /dev/null and stdout/stderr into the
+// files `out` and `err` ("/dev/null" to drop them); returns its pid. Throws naming the program
+// when it cannot start.
+int spawn_program(const std::vector<std::string>& argv, const std::string& out, const std::string& err);
 
 // GET http://127.0.0.1:port/path; returns {status, body}; status 0 when nothing answered.
 std::pair<int, std::string> http_get(std::uint16_t port, const std::string& path);

@@ -2,14 +2,14 @@
 // which terminates it in front of the simulator with a certificate from a throwaway CA made by
 // openssl. Trust comes from the system store (here pointed at that CA with SSL_CERT_FILE), the
 // server name is sent (SNI) and checked against the certificate.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,20 +19,19 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/e2e/world.hpp"
 
-extern char** environ;
-
 namespace replicator::e2e {
 namespace {
 
-// Runs a command through sh; fails the test with its output when it does not exit 0.
+// Runs a command through sh; throws with its output when it does not exit 0 (an ASSERT here
+// would only leave this function, and the test would go on without its certificates).
 void must_run(const std::string& command) {
   FILE* p = ::popen(("(" + command + ") 2>&1").c_str(), "r");
-  ASSERT_NE(p, nullptr);
+  if (!p) throw std::runtime_error("cannot run: " + command);
   std::string out;
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = ::pclose(p);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command << "\n" << out;
+  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) throw std::runtime_error(command + " failed:\n" + out);
 }
 
 // A throwaway CA and a server certificate for `names` (subjectAltName entries).
@@ -62,21 +61,16 @@ struct Pki {
 class TlsTerminator {
  public:
   TlsTerminator(const Pki& pki, std::uint16_t sim_port) : port_(free_port()) {
-    std::vector<std::string> args = {
-        "socat",
-        "OPENSSL-LISTEN:" + std::to_string(port_) + ",bind=127.0.0.1,reuseaddr,fork,cert=" + pki.cert() +
-            ",key=" + pki.key() + ",verify=0",
-        "TCP:127.0.0.1:" + std::to_string(sim_port)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     // Its complaints about refused handshakes are expected here: keep them out of the test log.
-    posix_spawn_file_actions_t quiet;
-    posix_spawn_file_actions_init(&quiet);
-    posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
-    const int rc = ::posix_spawnp(&pid_, "socat", &quiet, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&quiet);
-    if (rc != 0) throw std::runtime_error("cannot start socat: scripts/bootstrap.sh installs it");
+    try {
+      pid_ = spawn_program({"socat",
+                            "OPENSSL-LISTEN:" + std::to_string(port_) + ",bind=127.0.0.1,reuseaddr,fork,cert=" +
+                                pki.cert() + ",key=" + pki.key() + ",verify=0",
+                            "TCP:127.0.0.1:" + std::to_string(sim_port)},
+                           "/dev/null", "/dev/null");
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string(e.what()) + " (scripts/bootstrap.sh installs socat)");
+    }
     if (!wait_until([&] { return listening(); }, 10)) {
       throw std::runtime_error("socat does not listen on " + std::to_string(port_));
     }
