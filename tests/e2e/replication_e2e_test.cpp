@@ -537,6 +537,8 @@ void run_late_arrivals(const std::string& lookback, LateArrivalRun& run) {
   };
   const double customers_before = successes("Customers");
   const double orders_before = successes("Orders");
+  ASSERT_GE(customers_before, 1) << "no series scraped: the wait below would be met at once";
+  ASSERT_GE(orders_before, 1);
   ASSERT_TRUE(wait_until(
       [&] {
         return successes("Customers") >= customers_before + 2 &&
