@@ -80,8 +80,7 @@ void CallBudget::release_slot() noexcept {
 void CallBudget::cancel_waiting() noexcept {
   ++generation_;
   for (auto& w : waiters_) w->timer.cancel();
-  for (auto& w : window_queue_) w->timer.cancel();
-  if (window_sleeper_) window_sleeper_->timer.cancel();
+  for (auto& w : window_queue_) w->timer.cancel();  // the head too, sleeping for room
 }
 
 asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
@@ -124,9 +123,7 @@ asio::awaitable<CallBudget::Permit> CallBudget::acquire() {
       while (!admissions_.empty() && admissions_.front() + window_ <= now) admissions_.pop_front();
       if (static_cast<int>(admissions_.size()) < calls_per_window_) break;
       me->timer.expires_at(admissions_.front() + window_);
-      window_sleeper_ = me;
       co_await me->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      window_sleeper_.reset();
       throttled_seconds_ += std::chrono::duration<double>(clock::now() - now).count();
     }
     admissions_.push_back(clock::now());

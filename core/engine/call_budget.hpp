@@ -71,7 +71,6 @@ class CallBudget {
   std::deque<std::chrono::steady_clock::time_point> admissions_;
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::deque<std::shared_ptr<Waiter>> window_queue_;  // FIFO of callers waiting for the window
-  std::shared_ptr<Waiter> window_sleeper_;  // the head of window_queue_ while it waits for room
   std::uint64_t generation_ = 0;            // bumped by cancel_waiting()
 };
 
