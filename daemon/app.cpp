@@ -358,10 +358,7 @@ struct App::Impl {
         const int resets_before = r.state_resets;
         r = co_await engine::run_cycle(*conn.source, *job.sink, spec, clock, opts);
         r.state_resets += resets_before;
-        r.progress.pages += before.pages;
-        r.progress.rows_read += before.rows_read;
-        r.progress.rows_written += before.rows_written;
-        r.progress.extended_calls += before.extended_calls;
+        r.progress = engine::combined(before, r.progress);
       }
       if (r.state_resets > 0) {
         spdlog::info("{}/{}: its state was reset while the cycle ran: the cycle started again from the beginning",

@@ -87,8 +87,8 @@ struct StreamSpec {
   // The rest of `where`, evaluated on each row read (positions of `fields`); empty = none.
   std::function<bool(const Row&)> local_filter;
   // The whole `where` (pushed and local), for a row read on its own (the delete check's GET):
-  // whether the row belongs to the stream's selection. Empty without a `where`; always false
-  // when a field of the `where` is not in the row layout.
+  // whether the row belongs to the stream's selection. Empty without a `where`, and when a field
+  // of the `where` is not in the row layout (then a row cannot be told in or out).
   std::function<bool(const Row&)> selection;
   std::string pushed_text;  // the pushed-down part, as predicate text (for --explain and logs)
   std::string local_text;   // the locally applied part, as predicate text

@@ -92,9 +92,9 @@ Where plan_where(const StreamRequest& req, const model::ObjectDescriptor& object
   return out;
 }
 
-std::function<bool(const Row&)> bind_local(const Where& where, const std::vector<model::FieldDescriptor>& layout,
-                                           const model::TimeZone& zone) {
-  auto compiled = std::make_shared<predicate::CompiledPredicate>(predicate::compile(where.local, layout, zone));
+std::function<bool(const Row&)> bind_predicate(const predicate::Expr& expr, const std::vector<model::FieldDescriptor>& layout,
+                                               const model::TimeZone& zone) {
+  auto compiled = std::make_shared<predicate::CompiledPredicate>(predicate::compile(expr, layout, zone));
   return [compiled](const Row& row) { return compiled->matches(row); };
 }
 
@@ -201,14 +201,12 @@ StreamSpec plan_stream(const StreamRequest& req, const model::ObjectDescriptor& 
       if (spec.fields[i].name == cursor) spec.cursor_index = i;
     }
   }
-  if (where.local) spec.local_filter = bind_local(where, spec.fields, req.zone);
+  if (where.local) spec.local_filter = bind_predicate(where.local, spec.fields, req.zone);
   if (where.whole) {
     try {
-      auto compiled = std::make_shared<predicate::CompiledPredicate>(predicate::compile(where.whole, spec.fields, req.zone));
-      spec.selection = [compiled](const Row& row) { return compiled->matches(row); };
+      spec.selection = bind_predicate(where.whole, spec.fields, req.zone);
     } catch (const model::Error&) {
-      // A pushed-down field outside the row layout: a row cannot be told in or out.
-      spec.selection = [](const Row&) { return false; };
+      // A pushed-down field outside the row layout: a row cannot be told in or out (left empty).
     }
   }
 

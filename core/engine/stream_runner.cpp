@@ -110,7 +110,9 @@ bool delete_scan_due(const StreamSpec& spec, const StreamState& state, Timestamp
   return now.ms - state.last_delete_scan->ms >= spec.detect_deletes_every.count();
 }
 
-CycleProgress add(const CycleProgress& a, const CycleProgress& b) {
+}  // namespace
+
+CycleProgress combined(const CycleProgress& a, const CycleProgress& b) {
   CycleProgress sum = b;
   sum.pages += a.pages;
   sum.rows_read += a.rows_read;
@@ -123,6 +125,8 @@ CycleProgress add(const CycleProgress& a, const CycleProgress& b) {
   sum.undeclared_fields = a.undeclared_fields || b.undeclared_fields;
   return sum;
 }
+
+namespace {
 
 // One start of a cycle, from the state the sink holds now.
 asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& sink, const StreamSpec& spec,
@@ -309,7 +313,9 @@ asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& si
       // return, when they are few: a row that answers is alive. Many missing rows are a real
       // mass deletion, marked without the calls. A nested object's key holds its parent id, which
       // fills the parent's placeholder of the single-record route.
-      if (!spec.object.get_route.empty()) {
+      // With a `where` the row found must be told in or out of the selection, or asking is no use.
+      const bool has_where = !spec.pushed_text.empty() || !spec.local_text.empty();
+      if (!spec.object.get_route.empty() && (!has_where || spec.selection)) {
         std::vector<Row> missing;
         std::function<void(Sink&)> read = [&](Sink& s) { missing = s.unseen_keys(spec, kMaxDeleteChecks + 1); };
         co_await sink.run(std::move(read));
@@ -321,7 +327,7 @@ asio::awaitable<CycleResult> run_cycle_from_state(Source& source, SinkWorker& si
             std::optional<Row> row = co_await source.get(spec, std::move(probe));
             ++result.progress.delete_checks;
             // Alive, and still in the selection: a row that left the `where` counts as deleted.
-            if (row && (!spec.selection || spec.selection(*row))) alive.push_back(std::move(key));
+            if (row && (!has_where || spec.selection(*row))) alive.push_back(std::move(key));
           }
           if (!alive.empty()) {
             std::function<void(Sink&)> add = [&](Sink& s) { s.add_seen_keys(spec, alive); };
@@ -399,17 +405,15 @@ asio::awaitable<CycleResult> run_cycle(Source& source, SinkWorker& sink, StreamS
   };
   for (int resets = 0;; ++resets) {
     committed = CycleProgress{};
-    bool reset = false;
     try {
       CycleResult r = co_await run_cycle_from_state(source, sink, spec, clock, opts);
-      r.progress = add(earlier, r.progress);
+      r.progress = combined(earlier, r.progress);
       r.state_resets = resets;
       co_return r;
     } catch (const StateWasReset&) {
       if (resets > 0) throw;
-      reset = true;
+      earlier = combined(earlier, committed);
     }
-    if (reset) earlier = add(earlier, committed);
   }
 }
 

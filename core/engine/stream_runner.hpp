@@ -39,6 +39,10 @@ struct CycleResult {
   int state_resets = 0;
 };
 
+// The progress of two runs of a cycle (a restart after a reset or after new attributes): counts
+// add up; the total hint is the later run's.
+CycleProgress combined(const CycleProgress& earlier, const CycleProgress& later);
+
 struct CycleOptions {
   std::chrono::milliseconds settle{1000};  // upper bound = server clock - settle
   const std::atomic<bool>* stop = nullptr; // checked between pages: stop before the next page
