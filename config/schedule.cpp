@@ -268,6 +268,20 @@ Timestamp Schedule::next_after(Timestamp t, const model::TimeZone& zone) const {
   return cron_expression().next_after(t, zone);
 }
 
+model::Duration Schedule::longest_gap(Timestamp from, model::Duration horizon, const model::TimeZone& zone) const {
+  if (is_every()) return interval();
+  const std::int64_t end = from.ms + horizon.count();
+  Timestamp run = next_after(from, zone);
+  model::Duration longest{0};
+  // At least one gap, at most a run a minute over the horizon (11,520 for 8 days).
+  do {
+    const Timestamp next = next_after(run, zone);
+    longest = std::max(longest, model::Duration(next.ms - run.ms));
+    run = next;
+  } while (run.ms <= end);
+  return longest;
+}
+
 std::string Schedule::to_string() const {
   if (is_every()) return "every " + model::format_duration(interval());
   return "cron " + cron_expression().text();

@@ -68,6 +68,11 @@ class Schedule {
   // evaluated in `zone`, UTC unless the caller passes one.
   model::Timestamp next_after(model::Timestamp t,
                               const model::TimeZone& zone = model::TimeZone::utc()) const;
+  // The longest time between two consecutive runs after `from` within `horizon` (the interval
+  // itself for `every`): what "no run for N intervals" is measured against, so that a cron that
+  // skips nights or weekends is not taken for one that runs every hour.
+  model::Duration longest_gap(model::Timestamp from, model::Duration horizon = std::chrono::hours(24 * 8),
+                              const model::TimeZone& zone = model::TimeZone::utc()) const;
   // "every 15m" or "cron */15 * * * *".
   std::string to_string() const;
 

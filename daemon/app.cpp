@@ -551,16 +551,9 @@ struct App::Impl {
   // destination remembers (so that "no successful cycle" can fire after a restart).
   void export_job_series(JobRt& job) {
     job.series_ready = true;
-    // Alerts measure "no successful cycle for N intervals" against this.
-    const auto& schedule = job.cfg.schedule;
-    double interval_s = 0;
-    if (schedule.is_every()) {
-      interval_s = std::chrono::duration<double>(schedule.interval()).count();
-    } else {
-      const Timestamp a = schedule.next_after(clock.now());
-      interval_s = static_cast<double>(schedule.next_after(a).ms - a.ms) / 1000.0;
-    }
-    metrics.schedule_interval.Add({{"job", job.cfg.name}}).Set(interval_s);
+    // Alerts measure "no successful cycle for N intervals" against this: the longest gap between
+    // two runs over the coming week, so that a weekdays-only cron does not alert over a weekend.
+    metrics.schedule_interval.Add({{"job", job.cfg.name}}).Set(std::chrono::duration<double>(job.cfg.schedule.longest_gap(clock.now())).count());
     const auto snapshot = board.snapshot();
     for (const auto& s : job.cfg.streams) {
       const prometheus::Labels labels{{"job", job.cfg.name}, {"stream", s.object}};

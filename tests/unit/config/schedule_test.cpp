@@ -41,6 +41,19 @@ TEST(Every, AddsTheInterval) {
             std::string::npos);
 }
 
+TEST(Schedule, LongestGapIsTheWidestSpacingOverTheComingWeek) {
+  EXPECT_EQ(Schedule::every(5min).longest_gap(at("2025-11-28T10:07:30Z")), 5min);
+  auto cron = [](std::string_view expr) { return Schedule::cron(CronExpression::parse(expr)); };
+  EXPECT_EQ(cron("*/15 * * * *").longest_gap(at("2025-11-28T10:07:30Z")), 15min);
+  // Twice a day, at 09:00 and 17:00: the night is the longest gap, not the 8 h of the day.
+  EXPECT_EQ(cron("0 9,17 * * *").longest_gap(at("2025-11-28T10:07:30Z")), 16h);
+  // Weekdays only (a Friday start): the weekend, Friday 09:00 to Monday 09:00.
+  EXPECT_EQ(cron("0 9 * * 1-5").longest_gap(at("2025-11-27T10:00:00Z")), 72h);
+  // Yearly: at least one gap is measured, whatever the horizon.
+  const auto yearly = cron("0 0 1 1 *").longest_gap(at("2025-11-28T10:07:30Z"));
+  EXPECT_TRUE(yearly == 365 * 24h || yearly == 366 * 24h) << yearly.count();
+}
+
 TEST(Cron, EveryQuarterHour) {
   EXPECT_EQ(next("*/15 * * * *", "2025-11-28T10:07:30Z"), "2025-11-28T10:15:00.000Z");
   EXPECT_EQ(next("*/15 * * * *", "2025-11-28T10:15:00Z"), "2025-11-28T10:30:00.000Z");
