@@ -47,8 +47,8 @@ std::string to_decimal(const json::value& v, const model::FieldDescriptor& f) {
   if (v.is_int64()) return std::to_string(v.get_int64());
   if (v.is_uint64()) return std::to_string(v.get_uint64());
   if (v.is_double()) {
-    // Shortest text that reads back as the same double. Boost.JSON 1.81 parses numbers into
-    // doubles, so literals with more than 17 significant digits lose precision here.
+    // Shortest text that reads back as the same double: the literal's digits, since parse_exact
+    // keeps every literal a double cannot carry exactly as text (exact_scalar).
     char buf[64];
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v.get_double());
     if (ec != std::errc() || !std::isfinite(v.get_double())) bad(f, "a decimal number", v);

@@ -93,19 +93,15 @@ struct ExactHandler {
     number.append(s.data(), s.size());
     // Boost.JSON 1.81 scales by powers of ten in double arithmetic, which can be off by an ulp
     // (3e26, 38527239.944579300): the correctly rounded value of the literal instead.
-    double exact = d;
-    const char* end = number.data() + number.size();
-    if (auto [p, ec] = std::from_chars(number.data(), end, exact); ec != std::errc() || p != end) exact = d;
+    double exact = d;  // from_chars leaves it as is when the literal is out of range
+    std::from_chars(number.data(), number.data() + number.size(), exact);
     const int digits = significant_digits(number);
     // Beyond 15 digits, or beyond what a double holds exactly: infinite, subnormal (fewer digits
     // of precision), or flushed to 0 although some digit is not 0.
     if (digits > 15 || !std::isfinite(exact) || std::fpclassify(exact) == FP_SUBNORMAL ||
         (exact == 0.0 && digits > 0)) {
-      std::string marked;
-      marked.reserve(number.size() + 1);
-      marked += kNumberMark;
-      marked += number;
-      st.push_string(marked);
+      st.push_chars(json::string_view(&kNumberMark, 1));
+      st.push_string(number);
     } else {
       st.push_double(exact);
     }
@@ -181,9 +177,27 @@ void write_exact(std::string& out, const json::value& v) {
   }
 }
 
+bool holds_marked(const json::value& v) noexcept {
+  switch (v.kind()) {
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (holds_marked(kv.value())) return true;
+      }
+      return false;
+    case json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (holds_marked(e)) return true;
+      }
+      return false;
+    default:
+      return exact_literal(v).has_value();
+  }
+}
+
 }  // namespace
 
 std::string serialize_exact(const json::value& v) {
+  if (!holds_marked(v)) return json::serialize(v);  // the common case, in one pass
   std::string out;
   write_exact(out, v);
   return out;

@@ -223,7 +223,11 @@ boost::asio::awaitable<std::optional<model::Row>> ActitoSource::get(const engine
   boost::system::error_code ec;
   json::value root = parse_exact(r.body, ec, &arena);
   if (ec || !root.is_object()) {
-    model::fail(ErrorKind::kTransient, "object " + spec.object.name + ": the single-record answer is not a JSON object");
+    std::string shown;
+    for (const auto& v : key) shown += (shown.empty() ? "" : ",") + model::to_display(v);
+    model::fail(ErrorKind::kTransient, "object " + spec.object.name + ", record " + shown +
+                                           ": the single-record answer is not a JSON object" +
+                                           (ec ? " (" + ec.message() + ")" : ""));
   }
   co_return decode_record(spec, root.get_object(), client_.options().zone);
 }
