@@ -65,7 +65,8 @@ Metrics::Metrics(Registry& registry, const std::string& version)
       schedule_interval(BuildGauge()
                             .Name("actito_replicator_schedule_interval_seconds")
                             .Help("Time between two scheduled cycles of the job (for a cron schedule, "
-                                  "between its next two runs), exported by the instance running it")
+                                  "the longest gap between its runs over the coming week), exported "
+                                  "by the instance running it")
                             .Register(registry)),
       up(BuildGauge().Name("actito_replicator_up").Help("1 while the daemon runs").Register(registry)),
       build_info(BuildGauge()
